@@ -1,0 +1,107 @@
+// The SCSI bus seen from both ends: the controller (initiator, lsi53c895.ts) and the
+// targets (disks, scsi-disk.ts). This file holds only the contract between them and
+// the SCSI constants both sides use; it has no behaviour.
+//
+// A task's life on the bus (SCSI-2 initiator flow):
+//   1. The controller selects the target and sends IDENTIFY [+ SIMPLE QUEUE TAG] and
+//      the CDB; then calls target.command(task, port).
+//   2. A target that can answer at once calls port.connect(r) *inside* command(): the
+//      connection continues (no disconnect). Otherwise it returns without connecting:
+//      the controller sees MSG IN DISCONNECT, and the target calls port.connect(r)
+//      later (from its own scheduled event) to reselect the initiator.
+//   3. A connection carries at most one data phase then, if r.status is set, STATUS
+//      and COMMAND COMPLETE (the task ends). With r.dataOutLength the controller
+//      delivers the bytes by target.dataOut(task, data) when the DATA OUT phase ends;
+//      the target may call port.connect again inside dataOut() to keep the connection
+//      (e.g. send status at once), or later (reselect).
+//   4. The bus carries one connection at a time at the Ultra2 rate; pending reconnects
+//      wait for it (highest SCSI ID first, as arbitration does).
+//
+// Times are virtual ns (see host/sched.ts). A target never touches guest memory: data
+// moves between its buffers and RAM only by the controller's DMA.
+
+export const STATUS_GOOD = 0x00;
+export const STATUS_CHECK_CONDITION = 0x02;
+export const STATUS_BUSY = 0x08;
+export const STATUS_QUEUE_FULL = 0x28;
+
+// Messages
+export const MSG_COMMAND_COMPLETE = 0x00;
+export const MSG_SAVE_DATA_POINTER = 0x02;
+export const MSG_RESTORE_POINTERS = 0x03;
+export const MSG_DISCONNECT = 0x04;
+export const MSG_ABORT = 0x06;
+export const MSG_REJECT = 0x07;
+export const MSG_NOP = 0x08;
+export const MSG_DEVICE_RESET = 0x0c;
+export const MSG_SIMPLE_TAG = 0x20;
+export const MSG_HEAD_TAG = 0x21;
+export const MSG_ORDERED_TAG = 0x22;
+export const MSG_IDENTIFY = 0x80; // | 0x40 may disconnect | lun
+
+// Opcodes the disks implement
+export const OP_TEST_UNIT_READY = 0x00;
+export const OP_REQUEST_SENSE = 0x03;
+export const OP_INQUIRY = 0x12;
+export const OP_READ_CAPACITY_10 = 0x25;
+export const OP_READ_10 = 0x28;
+export const OP_WRITE_10 = 0x2a;
+export const OP_SYNCHRONIZE_CACHE_10 = 0x35;
+
+// Sense keys and the additional sense codes we report (SPC-2)
+export const SK_NO_SENSE = 0x0;
+export const SK_NOT_READY = 0x2;
+export const SK_MEDIUM_ERROR = 0x3;
+export const SK_HARDWARE_ERROR = 0x4;
+export const SK_ILLEGAL_REQUEST = 0x5;
+export const SK_UNIT_ATTENTION = 0x6;
+export const SK_ABORTED_COMMAND = 0xb;
+export const ASC_INVALID_OPCODE = 0x20; // ASCQ 00: INVALID COMMAND OPERATION CODE
+export const ASC_LBA_OUT_OF_RANGE = 0x21; // ASCQ 00: LOGICAL BLOCK ADDRESS OUT OF RANGE
+export const ASC_INVALID_FIELD_IN_CDB = 0x24; // ASCQ 00
+export const ASC_LUN_NOT_SUPPORTED = 0x25; // ASCQ 00: LOGICAL UNIT NOT SUPPORTED
+export const ASC_UNRECOVERED_READ_ERROR = 0x11; // ASCQ 00
+export const ASC_WRITE_ERROR = 0x0c; // ASCQ 00
+export const ASC_POWER_ON_RESET = 0x29; // ASCQ 00
+
+export interface ScsiTask {
+  readonly initiatorId: number;
+  readonly targetId: number;
+  readonly lun: number;
+  /** Queue tag 0..255, or -1 for an untagged command. */
+  readonly tag: number;
+  /** The command descriptor block (a copy owned by the task). */
+  readonly cdb: Uint8Array;
+}
+
+/** What a target will do once it holds the bus. */
+export interface Connection {
+  readonly task: ScsiTask;
+  /** DATA IN bytes for the initiator (the controller copies them out by DMA). */
+  readonly dataIn?: Uint8Array;
+  /** Bytes the target wants in a DATA OUT phase. */
+  readonly dataOutLength?: number;
+  /** If set, STATUS with this byte and COMMAND COMPLETE follow the data phase. */
+  readonly status?: number;
+  /**
+   * The data phase cannot end before this time (ns): the target's media still
+   * streams into its buffer. The controller ends the phase at
+   * max(bus-rate finish, paceEndNs). Omit when the data is all in the buffer.
+   */
+  readonly paceEndNs?: number;
+}
+
+export interface ScsiPort {
+  /** The target asks for the bus to carry out `c` (see the life cycle above). */
+  connect(c: Connection): void;
+}
+
+export interface ScsiTarget {
+  readonly id: number;
+  /** COMMAND phase done at sched.now: the target owns the task from here on. */
+  command(task: ScsiTask, port: ScsiPort): void;
+  /** DATA OUT phase done: `data` is valid only during the call (copy it). */
+  dataOut(task: ScsiTask, data: Uint8Array, port: ScsiPort): void;
+  /** SCSI bus reset or controller reset: drop every task, no reconnections after. */
+  busReset(): void;
+}
