@@ -10,8 +10,9 @@
 //   0xFEE0_0000  LAPIC   per-CPU interrupt controller + IPI       (0x100 bytes)
 //   0xFEE0_1000  TIMER   per-CPU one-shot timer, virtual ns       (0x100 bytes)
 //   0xFEE0_2000  CONSOLE per-CPU console (DMA of a byte string)   (0x100 bytes)
-//   0xFE00_0000  SCSI    LSI53C895-style controller registers     (0x100 bytes)
-//   0xFE00_1000  SCSIRAM its SCRIPTS RAM                          (0x1000 bytes)
+//   0xFE00_0000  SCSI    LSI53C895-style controller: registers 0x000-0x0FF,
+//                        SCRIPTS RAM 0x1000-0x1FFF (one 0x2000-byte window)
+//   0xFE00_1000  SCSIRAM its SCRIPTS RAM, same device window    (0x1000 bytes)
 //   0xFE01_0000  NIC     AceNIC registers                         (0x4000 bytes)
 
 export const MMIO_BASE = 0xfe000000;
@@ -34,7 +35,7 @@ export const IRQ_LINES = 32;
 export const LAPIC_ID = 0x00; // R: this CPU's number
 export const LAPIC_PENDING = 0x04; // R: bitmask of pending lines
 export const LAPIC_MASK = 0x08; // R/W: bitmask of masked lines (1 = masked)
-export const LAPIC_EOI = 0x0c; // W: line number done (edge lines: clears pending)
+export const LAPIC_DELIVERED = 0x0c; // R: interrupts delivered to this CPU so far
 export const LAPIC_IPI = 0x10; // W: send an IPI to the CPU whose number is written
 export const LAPIC_IPI_COUNT = 0x14; // R: IPIs received by this CPU
 
@@ -49,6 +50,18 @@ export const TIMER_HZ = 0x14; // R: CPU clock in Hz (the guest converts cycles)
 // CONSOLE registers (32-bit).
 export const CONSOLE_ADDR = 0x00; // W: physical address of the bytes
 export const CONSOLE_LEN = 0x04; // W: length; the write sends them (DMA)
+
+// Boot parameters: the board writes one block per CPU in the shared region before
+// boot (u32 fields). Kernels read them with plain loads.
+export const BOOTINFO_BASE = 0x00030000;
+export const BOOTINFO_SIZE = 0x100;
+export const BOOT_MAGIC = 0x00; // 0x48545842 "HTXB" when the block is valid
+export const BOOT_TICK_NS = 0x04; // period of the kernel's periodic timer, ns
+export const BOOT_PING_BURST = 0x08; // BSD demo: pings sent per tick
+export const BOOT_PING_TOTAL = 0x0c; // BSD demo: pings sent in all (0 = none)
+export const BOOT_SPIN = 0x10; // extra busy-loop iterations per tick (load demo)
+export const BOOT_REPORT_TICKS = 0x14; // print a status line every this many ticks (0 = never)
+export const BOOT_MAGIC_VALUE = 0x48545842;
 
 // Mailbox ring layout (see guest-lib/mailbox.ts).
 //   +0  head   u32  next slot the producer writes (monotone counter)

@@ -1,0 +1,82 @@
+// The board description: one declarative object the board is built from (STYLE.md
+// practice 6). CPUs with their guest, partition and boot parameters; memory; the cost
+// table; devices with their register base, IRQ line and owner CPU (added by the
+// devices issue). defaultBoard() is what `npm start` boots.
+
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { PIII_600, type CostTable } from "./costs.js";
+import { BSD_BASE, BSD_END, HTX_BASE, HTX_END, RAM_SIZE } from "../common/memmap.js";
+import { BOOT_TICK_NS, BOOT_PING_BURST, BOOT_PING_TOTAL, BOOT_SPIN, BOOT_REPORT_TICKS } from "../common/platform.js";
+
+export interface CpuConfig {
+  /** Guest name used in reports. */
+  name: string;
+  /** Path of the guest's .wasm file. */
+  wasm: string;
+  /** The guest's partition of RAM: static data and heap must stay in [base, end). */
+  partition: { base: number; end: number };
+  /** Virtual time of power-on for this CPU, ns. */
+  bootAtNs: number;
+  /** Boot parameters written to the CPU's BOOTINFO block: offset -> u32 value. */
+  bootArgs: Record<number, number>;
+}
+
+export interface BoardConfig {
+  seed: number;
+  memoryBytes: number;
+  costs: CostTable;
+  /** Width of a CPU-load window, ns. */
+  loadWindowNs: number;
+  /** Cycles one guest run may take before the watchdog stops the CPU (runaway). */
+  runCycleLimit: number;
+  cpus: CpuConfig[];
+}
+
+/** The package's root folder (where package.json is), from source or from dist/. */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    if (existsSync(join(dir, "package.json"))) return dir;
+    dir = resolve(dir, "..");
+  }
+  throw new Error("cannot find the package root (package.json)");
+}
+
+export function defaultBoard(): BoardConfig {
+  const root = packageRoot();
+  return {
+    seed: 1,
+    memoryBytes: RAM_SIZE,
+    costs: PIII_600,
+    loadWindowNs: 10_000_000,
+    runCycleLimit: 600_000_000, // one second of CPU in one entry is a runaway
+    cpus: [
+      {
+        name: "bsd",
+        wasm: join(root, "build", "bsd.wasm"),
+        partition: { base: BSD_BASE, end: BSD_END },
+        bootAtNs: 0,
+        bootArgs: {
+          [BOOT_TICK_NS]: 10_000_000, // hz = 100, as BSD's default clock
+          [BOOT_PING_BURST]: 16,
+          [BOOT_PING_TOTAL]: 10_000,
+          [BOOT_SPIN]: 0,
+          [BOOT_REPORT_TICKS]: 100, // a status line per second
+        },
+      },
+      {
+        name: "hitactix",
+        wasm: join(root, "build", "hitactix.wasm"),
+        partition: { base: HTX_BASE, end: HTX_END },
+        bootAtNs: 0,
+        bootArgs: {
+          [BOOT_TICK_NS]: 1_000_000, // 1 ms isochronous tick
+          [BOOT_SPIN]: 0,
+          [BOOT_REPORT_TICKS]: 1000,
+        },
+      },
+    ],
+  };
+}

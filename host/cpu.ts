@@ -1,0 +1,252 @@
+// An emulated CPU: one metered WebAssembly guest kernel, run to completion per entry.
+//
+// Execution model (DESIGN.md "The board"): the guest exports boot() and irq(vector).
+// When the CPU is idle and an interrupt line is pending, the CPU enters the guest at
+// the current virtual time T. The guest runs to completion; every import it calls
+// sees the CPU's local time T + cycles-so-far (metered instructions plus the cost
+// table's charges), so device accesses carry exact timestamps. When it returns, the
+// CPU is busy until T + all its cycles, then takes the next pending interrupt or
+// halts. Interrupts that arrive while it runs or is busy wait (pending bits).
+//
+// A run is atomic in event order: other events stamped inside [T, T + run] are
+// processed after it. That is the one approximation of the model: shared memory
+// written by a run is visible from the run's start to events processed after it.
+//
+// Containment: a WebAssembly trap, a guest abort(), a runaway loop (the metering
+// watchdog) or a partition fault stops this CPU with a report (guest function from
+// the names section, virtual time); the board and the other CPU go on. Errors that
+// are not the guest's (a bug in a device model) are rethrown: they must be seen.
+//
+// Accounting: busy cycles in total, and busy ns per load window (load = busy/window).
+
+import type { CostTable } from "./costs.js";
+import { cyclesToNs } from "./costs.js";
+import type { Scheduler, Handler } from "./sched.js";
+import { CYCLES_EXPORT, LIMIT_EXPORT, type ModuleInfo } from "./meter.js";
+
+/** A fault the guest caused (not a host bug): stops the CPU, never the host. */
+export class GuestFault extends Error {
+  constructor(readonly kind: "partition" | "abort" | "bad-access", message: string) {
+    super(message);
+  }
+}
+
+export interface CpuReport {
+  cpu: number;
+  guest: string;
+  kind: "trap" | "runaway" | "partition" | "abort" | "bad-access";
+  message: string;
+  function: string;
+  timeNs: number;
+}
+
+export type CpuState = "off" | "idle" | "running" | "busy" | "stopped";
+
+interface GuestExports {
+  boot?: () => void;
+  irq?: (vector: number) => void;
+  _start?: () => void;
+}
+
+export class Cpu {
+  state: CpuState = "off";
+  /** Pending interrupt lines (bitmask); edge lines clear on delivery. */
+  pending = 0;
+  /** Level lines currently asserted (bitmask); they stay pending while asserted. */
+  levels = 0;
+  /** Masked lines (bitmask). */
+  mask = 0;
+  /** Total busy cycles since power-on. */
+  busyCycles = 0;
+  /** Interrupts delivered, runs made. */
+  delivered = 0;
+  runs = 0;
+  /** Set when the CPU stopped on a guest fault. */
+  report: CpuReport | undefined;
+  /** Busy ns per load window (index = floor(t / windowNs)). */
+  windows = new Float64Array(1024);
+
+  private exports: GuestExports = {};
+  private cycles!: WebAssembly.Global;
+  private limit!: WebAssembly.Global;
+  private info!: ModuleInfo;
+  private runStart = 0;
+  /** Cycles charged by imports and entry costs in the current run. */
+  extra = 0;
+  private readonly dispatchH: Handler;
+  private readonly doneH: Handler;
+  private dispatchQueued = false;
+
+  constructor(
+    readonly id: number,
+    readonly guestName: string,
+    readonly costs: CostTable,
+    private readonly sched: Scheduler,
+    readonly windowNs: number,
+    /** Cycles one run may take before the watchdog calls it a runaway. */
+    private readonly runCycleLimit: number,
+  ) {
+    this.dispatchH = sched.handler(`cpu${id}.dispatch`, () => this.dispatch());
+    this.doneH = sched.handler(`cpu${id}.done`, () => this.runDone());
+  }
+
+  /** Attach the instantiated guest (exports include the metering globals). */
+  attach(instance: WebAssembly.Instance, info: ModuleInfo): void {
+    const ex = instance.exports as Record<string, unknown>;
+    this.exports = ex as GuestExports;
+    this.cycles = ex[CYCLES_EXPORT] as WebAssembly.Global;
+    this.limit = ex[LIMIT_EXPORT] as WebAssembly.Global;
+    this.info = info;
+  }
+
+  /** Power on: run _start (static initialisers) and boot() at time `at`. */
+  powerOn(at: number): void {
+    const h = this.sched.handler(`cpu${this.id}.boot`, () => {
+      this.state = "idle";
+      this.enter(-1);
+    });
+    this.sched.at(at, h);
+  }
+
+  /** Current local time: run start + cycles so far. Valid during a run. */
+  localTime(): number {
+    return this.runStart + cyclesToNs(this.costs, this.cyclesSoFar());
+  }
+
+  cyclesSoFar(): number {
+    return Number(this.cycles.value) + this.extra;
+  }
+
+  /** An interrupt controller input changed or an edge arrived. */
+  raise(line: number): void {
+    this.pending |= 1 << line;
+    this.kick();
+  }
+
+  setLevel(line: number, level: boolean): void {
+    const bit = 1 << line;
+    if (level) this.levels |= bit;
+    else this.levels &= ~bit;
+    if (level) this.kick();
+  }
+
+  private deliverable(): number {
+    return (this.pending | this.levels) & ~this.mask;
+  }
+
+  /** If idle with something deliverable, dispatch at the current time (one event). */
+  kick(): void {
+    if (this.state === "idle" && !this.dispatchQueued && this.deliverable() !== 0) {
+      this.dispatchQueued = true;
+      this.sched.at(this.sched.now, this.dispatchH);
+    }
+  }
+
+  private dispatch(): void {
+    this.dispatchQueued = false;
+    if (this.state !== "idle") return;
+    const ready = this.deliverable();
+    if (ready === 0) return;
+    const line = 31 - Math.clz32(ready & -ready); // lowest line number first
+    this.pending &= ~(1 << line);
+    this.delivered++;
+    this.enter(line);
+  }
+
+  /** Enter the guest: boot (line -1) or irq(line). */
+  private enter(line: number): void {
+    const start = this.sched.now;
+    this.runStart = start;
+    this.state = "running";
+    this.runs++;
+    this.cycles.value = 0n;
+    this.limit.value = BigInt(this.runCycleLimit);
+    this.extra = line >= 0 ? this.costs.interruptEntryExit : 0;
+    let fault: unknown;
+    try {
+      if (line < 0) {
+        this.exports._start?.();
+        this.exports.boot?.();
+      } else {
+        this.exports.irq?.(line);
+      }
+    } catch (e) {
+      fault = e;
+    }
+    const total = this.cyclesSoFar();
+    this.busyCycles += total;
+    const end = start + cyclesToNs(this.costs, total);
+    this.account(start, end);
+    this.sched.now = start; // the run's events are stamped; time resumes from T
+    if (fault !== undefined) {
+      this.stop(fault, end);
+      return;
+    }
+    this.state = "busy";
+    this.sched.at(end, this.doneH);
+  }
+
+  private runDone(): void {
+    if (this.state !== "busy") return;
+    this.state = "idle";
+    this.kick();
+  }
+
+  private stop(e: unknown, timeNs: number): void {
+    const overLimit = Number(this.cycles.value) > this.runCycleLimit;
+    let kind: CpuReport["kind"];
+    let message: string;
+    if (e instanceof GuestFault) {
+      kind = e.kind;
+      message = e.message;
+    } else if (e instanceof WebAssembly.RuntimeError) {
+      kind = overLimit ? "runaway" : "trap";
+      message = overLimit ? `no return after ${this.runCycleLimit} cycles (runaway loop)` : e.message;
+    } else {
+      throw e; // not the guest's fault: a host bug must not be hidden
+    }
+    this.state = "stopped";
+    this.report = { cpu: this.id, guest: this.guestName, kind, message, function: this.guestFunction(e), timeNs };
+  }
+
+  /** Name of the innermost guest function on the error's stack. */
+  private guestFunction(e: unknown): string {
+    const stack = e instanceof Error && typeof e.stack === "string" ? e.stack : "";
+    for (const line of stack.split("\n")) {
+      const m = /wasm-function\[(\d+)\]/.exec(line);
+      if (m) {
+        const idx = Number(m[1]);
+        return this.info.functionNames.get(idx) ?? `function ${idx}`;
+      }
+    }
+    return "(host import)";
+  }
+
+  /** Add busy time [start, end) to the load windows. */
+  private account(start: number, end: number): void {
+    const w = this.windowNs;
+    let t = start;
+    while (t < end) {
+      const i = Math.floor(t / w);
+      const wEnd = (i + 1) * w;
+      const upto = end < wEnd ? end : wEnd;
+      if (i >= this.windows.length) {
+        let cap = this.windows.length * 2;
+        while (cap <= i) cap *= 2;
+        const n = new Float64Array(cap);
+        n.set(this.windows);
+        this.windows = n;
+      }
+      this.windows[i] += upto - t;
+      t = upto;
+    }
+  }
+
+  /** Load (0..1) of each window up to time `until`. */
+  loadSeries(until: number): number[] {
+    const n = Math.ceil(until / this.windowNs);
+    const out: number[] = [];
+    for (let i = 0; i < n; i++) out.push((i < this.windows.length ? this.windows[i] : 0) / this.windowNs);
+    return out;
+  }
+}
