@@ -25,6 +25,7 @@ let reportEvery: u64 = 0;
 let sent: u32 = 0; // PINGs queued so far (seq of the next one)
 let received: u32 = 0; // PONGs received (seq of the next expected one)
 let errors: u32 = 0; // PONGs out of order or with a wrong value
+let fullHits: u32 = 0; // times the ring to HiTactix was full (back-pressure)
 let spinSink: u32 = 0;
 
 export function boot(): void {
@@ -49,7 +50,7 @@ export function irq(vector: u32): void {
 function ping(limit: u32): void {
   let n: u32 = 0;
   while (n < limit && sent < total) {
-    if (!mboxSend(MBOX_BSD_TO_HTX, MSG_PING, sent, sent * 7, 0, 0, 0)) break; // full: HiTactix wakes us
+    if (!mboxSend(MBOX_BSD_TO_HTX, MSG_PING, sent, sent * 7, 0, 0, 0)) { fullHits++; break; } // full: HiTactix wakes us
     sent++;
     n++;
   }
@@ -75,7 +76,7 @@ function mailbox(): void {
     received++;
     if (received == total) {
       cputs("bsd: all "); cputu(total); cputs(" pongs back at t="); cputsec(now());
-      cputs(", errors="); cputu(errors); cputs("\n");
+      cputs(", errors="); cputu(errors); cputs(", ring full "); cputu(fullHits); cputs(" times\n");
     }
   }
   mboxDone(MBOX_HTX_TO_BSD, HTX_CPU);

@@ -149,7 +149,7 @@ export class Board {
     const cpu = this.cpus[i];
     const { bytes, info } = meterModule(raw, { copy: this.config.costs.copyPerByte, fill: this.config.costs.fillPerByte });
     checkPartition(c.name, info, c.partition);
-    const module = new WebAssembly.Module(bytes);
+    const module = new WebAssembly.Module(bytes as BufferSource);
     const mem = this.mem;
     const imports = {
       env: {

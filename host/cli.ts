@@ -1,0 +1,117 @@
+// The command line (commander): `hitactix run` boots the board and prints the guests'
+// consoles and a summary. More commands (disk, experiment) join here.
+//
+//   hitactix run [--until 10s] [--seed 1] [--trace file] [--json] [--quiet]
+
+import { Command, InvalidArgumentError, Option } from "commander";
+import { openSync, writeSync, closeSync } from "node:fs";
+import { Board, type BoardSummary } from "./board.js";
+import { defaultBoard } from "./config.js";
+import { parseTime } from "./units.js";
+import type { TraceSink } from "./sched.js";
+
+function timeArg(v: string): number {
+  try {
+    return parseTime(v);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+}
+
+function intArg(v: string): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`"${v}" is not a non-negative integer`);
+  return n;
+}
+
+/** A buffered trace file: one line per event, "time_ns handler arg". */
+class TraceFile {
+  private fd: number;
+  private chunks: string[] = [];
+  private size = 0;
+  constructor(path: string) {
+    this.fd = openSync(path, "w");
+  }
+  sink: TraceSink = (t, h, a) => {
+    const line = `${t} ${h.name} ${a}\n`;
+    this.chunks.push(line);
+    this.size += line.length;
+    if (this.size > 1 << 20) this.flush();
+  };
+  flush(): void {
+    if (this.chunks.length) writeSync(this.fd, this.chunks.join(""));
+    this.chunks = [];
+    this.size = 0;
+  }
+  close(): void {
+    this.flush();
+    closeSync(this.fd);
+  }
+}
+
+function printSummary(s: BoardSummary): void {
+  console.log(`--- virtual time ${(s.simTimeNs / 1e9).toFixed(6)} s, ${s.events} events, trace ${s.traceHash}`);
+  s.cpus.forEach((c, i) => {
+    const fault = c.fault ? `  STOPPED: ${c.fault.kind} in ${c.fault.function} at ${(c.fault.timeNs / 1e9).toFixed(6)} s: ${c.fault.message}` : "";
+    console.log(`cpu${i} ${c.name.padEnd(9)} busy ${c.busyCycles} cycles, load ${(c.load * 100).toFixed(3)}%, ${c.interrupts} interrupts${fault}`);
+  });
+  const logs = Object.entries(s.logs);
+  if (logs.length) console.log(`device/guest log: ${logs.map(([k, v]) => `${v} ${k}`).join(", ")}`);
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program.name("hitactix").description("Emulated testbed of the HiTactix-BSD stream server").showHelpAfterError();
+
+  program
+    .command("run")
+    .description("boot the board on its built-in defaults and run it")
+    .addOption(new Option("--until <time>", "virtual time to run to (e.g. 10s, 250ms)").argParser(timeArg).default(10_000_000_000, "10s"))
+    .option("--seed <n>", "seed of every random choice in the simulation", intArg, 1)
+    .option("--trace <file>", "write every event (time, kind, argument) to a file")
+    .option("--json", "print the summary as one JSON object on the last line")
+    .option("--quiet", "do not print the guests' consoles")
+    .action((o: { until: number; seed: number; trace?: string; json?: boolean; quiet?: boolean }) => {
+      const cfg = defaultBoard();
+      cfg.seed = o.seed;
+      const trace = o.trace ? new TraceFile(o.trace) : undefined;
+      const board = Board.create(cfg, {
+        traceSink: trace?.sink,
+        onConsole: o.quiet ? undefined : (l) => console.log(`[${(l.timeNs / 1e9).toFixed(6)}] cpu${l.cpu} ${l.text}`),
+        onLog: (kind, msg) => { if (!o.quiet) console.error(`${kind}: ${msg}`); },
+      });
+      const wallStart = performance.now();
+      const step = 1_000_000_000;
+      let lastShown = wallStart;
+      for (let t = 0; t < o.until;) {
+        t = Math.min(o.until, t + step);
+        board.run(t);
+        const now = performance.now();
+        if (process.stderr.isTTY && now - lastShown > 2000) {
+          process.stderr.write(`\r${(t / 1e9).toFixed(0)} / ${(o.until / 1e9).toFixed(0)} s virtual ...`);
+          lastShown = now;
+        }
+      }
+      if (lastShown !== wallStart) process.stderr.write("\n");
+      trace?.close();
+      const s = board.summary();
+      if (o.json) {
+        const wall = (performance.now() - wallStart) / 1000;
+        console.log(JSON.stringify({ ...s, wallSeconds: wall }));
+      } else {
+        printSummary(s);
+      }
+      if (s.cpus.some((c) => c.fault)) process.exitCode = 3;
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (e) {
+    console.error(`hitactix: ${(e as Error).message}`);
+    process.exitCode = 1;
+  }
+}
