@@ -17,10 +17,11 @@ import { PhysMem } from "./memory.js";
 import { Rng } from "./rng.js";
 import { Cpu, GuestFault, type CpuReport } from "./cpu.js";
 import { meterModule, type ModuleInfo } from "./meter.js";
+import { nsToCycles } from "./costs.js";
 import { Lapic } from "./lapic.js";
 import { Timer } from "./timer.js";
 import { Console, type ConsoleLine } from "./console.js";
-import type { MmioDevice, Width, LogKind } from "./device.js";
+import type { MmioDevice, Width, LogKind, DeviceContext, IrqLine } from "./device.js";
 import {
   LAPIC_BASE, TIMER_BASE, CONSOLE_BASE, BOOTINFO_BASE, BOOTINFO_SIZE, BOOT_MAGIC, BOOT_MAGIC_VALUE,
 } from "../common/platform.js";
@@ -37,6 +38,8 @@ export interface CpuSummary {
   name: string;
   state: string;
   busyCycles: number;
+  /** Cycles elapsed with the CPU halted (powered-on time minus busy). */
+  idleCycles: number;
   load: number;
   runs: number;
   interrupts: number;
@@ -99,6 +102,32 @@ export class Board {
     this.opts.onLog?.(kind, msg);
   }
 
+  /** A level-triggered line into `cpu`'s interrupt controller. */
+  irqLine(cpu: number, line: number): IrqLine {
+    const c = this.cpus[cpu];
+    if (!c) throw new Error(`board: no cpu ${cpu} for IRQ ${line}`);
+    let level = false;
+    return {
+      set: (l: boolean): void => {
+        if (l === level) return;
+        level = l;
+        c.setLevel(line, l);
+      },
+    };
+  }
+
+  /** What a device model gets: time, RAM, its IRQ line, its own RNG stream, trace and log. */
+  deviceContext(name: string, cpu: number, line: number, trace?: (line: string) => void): DeviceContext {
+    return {
+      sched: this.sched,
+      mem: this.mem,
+      irq: this.irqLine(cpu, line),
+      rng: this.rng.fork(name),
+      trace,
+      log: (kind, msg) => this.log(kind, `${name}: ${msg}`),
+    };
+  }
+
   /** Map a device's register window at `base`. */
   addDevice(base: number, dev: MmioDevice): void {
     const end = base + dev.size;
@@ -122,7 +151,8 @@ export class Board {
         name: c.guestName,
         state: c.state,
         busyCycles: c.busyCycles,
-        load: t > 0 ? Math.min(1, c.busyCycles / ((t * c.costs.hz) / 1e9)) : 0,
+        idleCycles: Math.max(0, nsToCycles(c.costs, t) - c.busyCycles),
+        load: t > 0 ? Math.min(1, c.busyCycles / nsToCycles(c.costs, t)) : 0,
         runs: c.runs,
         interrupts: c.delivered,
         ...(c.report ? { fault: c.report } : {}),

@@ -53,7 +53,7 @@ function printSummary(s: BoardSummary): void {
   console.log(`--- virtual time ${(s.simTimeNs / 1e9).toFixed(6)} s, ${s.events} events, trace ${s.traceHash}`);
   s.cpus.forEach((c, i) => {
     const fault = c.fault ? `  STOPPED: ${c.fault.kind} in ${c.fault.function} at ${(c.fault.timeNs / 1e9).toFixed(6)} s: ${c.fault.message}` : "";
-    console.log(`cpu${i} ${c.name.padEnd(9)} busy ${c.busyCycles} cycles, load ${(c.load * 100).toFixed(3)}%, ${c.interrupts} interrupts${fault}`);
+    console.log(`cpu${i} ${c.name.padEnd(9)} busy ${c.busyCycles} / idle ${c.idleCycles} cycles, load ${(c.load * 100).toFixed(3)}%, ${c.interrupts} interrupts${fault}`);
   });
   const logs = Object.entries(s.logs);
   if (logs.length) console.log(`device/guest log: ${logs.map(([k, v]) => `${v} ${k}`).join(", ")}`);
