@@ -1,0 +1,16 @@
+// HiTactix tunables (xv6's param.h): every number a user may want to change, in one place.
+
+/** Period of the distribution thread and of the cyclic disk I/O schedule (paper: 256 ms). */
+export const PERIOD_NS: u64 = 256000000;
+/** Largest piece a non-real-time request is split into (paper: at most 128 KB). */
+export const NRT_SPLIT_BYTES: u32 = 131072;
+/** Disks the stream file system spans. */
+export const NDISK: u32 = 3;
+/** Requests a disk may have outstanding in the RT phase (tagged queueing). */
+export const RT_DEPTH: u32 = 2;
+/** Requests a disk may have outstanding in the NRT phase: 1, so that "after each
+ *  small write completes, the thread checks whether it is time for the next reads". */
+export const NRT_DEPTH: u32 = 1;
+/** Block requests in the pool (all queues together). */
+export const NREQ: u32 = 1024;
+export const SECTOR: u32 = 512;
