@@ -5,7 +5,8 @@
 
 import { Command, InvalidArgumentError, Option } from "commander";
 import { openSync, writeSync, closeSync } from "node:fs";
-import { Board, type BoardSummary } from "./board.js";
+import type { BoardSummary } from "./board.js";
+import { buildMachine } from "./machine.js";
 import { defaultBoard } from "./config.js";
 import { parseTime } from "./units.js";
 import type { TraceSink } from "./sched.js";
@@ -69,17 +70,20 @@ export function buildProgram(): Command {
     .addOption(new Option("--until <time>", "virtual time to run to (e.g. 10s, 250ms)").argParser(timeArg).default(10_000_000_000, "10s"))
     .option("--seed <n>", "seed of every random choice in the simulation", intArg, 1)
     .option("--trace <file>", "write every event (time, kind, argument) to a file")
+    .option("--pcap <file>", "write every frame on the NIC's wire to a pcap file")
     .option("--json", "print the summary as one JSON object on the last line")
     .option("--quiet", "do not print the guests' consoles")
-    .action((o: { until: number; seed: number; trace?: string; json?: boolean; quiet?: boolean }) => {
+    .action((o: { until: number; seed: number; trace?: string; pcap?: string; json?: boolean; quiet?: boolean }) => {
       const cfg = defaultBoard();
       cfg.seed = o.seed;
+      if (o.pcap && cfg.nic) cfg.nic.pcap = o.pcap;
       const trace = o.trace ? new TraceFile(o.trace) : undefined;
-      const board = Board.create(cfg, {
+      const machine = buildMachine(cfg, {
         traceSink: trace?.sink,
         onConsole: o.quiet ? undefined : (l) => console.log(`[${(l.timeNs / 1e9).toFixed(6)}] cpu${l.cpu} ${l.text}`),
         onLog: (kind, msg) => { if (!o.quiet) console.error(`${kind}: ${msg}`); },
       });
+      const board = machine.board;
       const wallStart = performance.now();
       const step = 1_000_000_000;
       let lastShown = wallStart;
@@ -94,6 +98,7 @@ export function buildProgram(): Command {
       }
       if (lastShown !== wallStart) process.stderr.write("\n");
       trace?.close();
+      machine.close();
       const s = board.summary();
       if (o.json) {
         const wall = (performance.now() - wallStart) / 1000;

@@ -23,6 +23,21 @@ export interface CpuConfig {
   bootArgs: Record<number, number>;
 }
 
+/** The AceNIC, its wire and what is at the other end (the measurement client). */
+export interface NicConfig {
+  /** CPU whose interrupt controller gets the NIC's line. */
+  cpu: number;
+  mac: string;
+  /** Write every frame on the wire to this pcap file. */
+  pcap?: string;
+  rxDropProbability?: number;
+  txDropProbability?: number;
+  /** Measurement client windows, ns. */
+  clientWindowsNs?: number[];
+  /** Wire propagation delay, ns. */
+  propagationNs?: number;
+}
+
 export interface BoardConfig {
   seed: number;
   memoryBytes: number;
@@ -32,6 +47,7 @@ export interface BoardConfig {
   /** Cycles one guest run may take before the watchdog stops the CPU (runaway). */
   runCycleLimit: number;
   cpus: CpuConfig[];
+  nic?: NicConfig;
 }
 
 /** The package's root folder (where package.json is), from source or from dist/. */
@@ -78,5 +94,6 @@ export function defaultBoard(): BoardConfig {
         },
       },
     ],
+    nic: { cpu: 1, mac: "02:48:54:58:00:01", clientWindowsNs: [10_000_000, 1_000_000_000] },
   };
 }
