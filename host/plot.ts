@@ -1,0 +1,56 @@
+// Figures and tables for experiments: a CSV of the series and an SVG chart rendered
+// headless by vega-lite 5 + vega 5 (the same spec can drive a browser page later).
+//
+// Interface:
+//   writeCsv(path, columns, rows)              rows: arrays of numbers/strings
+//   lineChartSvg(spec) -> Promise<string>      x/y series, optional color field
+//   writeLineChart(path, spec)                 renders and writes the SVG
+
+import { writeFileSync } from "node:fs";
+import * as vega from "vega";
+import { compile, type TopLevelSpec } from "vega-lite";
+
+export function toCsv(columns: string[], rows: Array<Array<number | string>>): string {
+  const esc = (v: number | string): string => {
+    const s = String(v);
+    return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  return [columns.map(esc).join(","), ...rows.map((r) => r.map(esc).join(","))].join("\n") + "\n";
+}
+
+export function writeCsv(path: string, columns: string[], rows: Array<Array<number | string>>): void {
+  writeFileSync(path, toCsv(columns, rows));
+}
+
+export interface LineChart {
+  title: string;
+  x: { field: string; title: string };
+  y: { field: string; title: string };
+  /** Series name field (one line per value). */
+  color?: { field: string; title: string };
+  data: Array<Record<string, number | string>>;
+  width?: number;
+  height?: number;
+}
+
+export async function lineChartSvg(c: LineChart): Promise<string> {
+  const spec: TopLevelSpec = {
+    $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+    title: c.title,
+    width: c.width ?? 640,
+    height: c.height ?? 320,
+    data: { values: c.data },
+    mark: { type: "line", interpolate: "step-after", strokeWidth: 1.2 },
+    encoding: {
+      x: { field: c.x.field, type: "quantitative", title: c.x.title },
+      y: { field: c.y.field, type: "quantitative", title: c.y.title },
+      ...(c.color ? { color: { field: c.color.field, type: "nominal", title: c.color.title } } : {}),
+    },
+  };
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: "none" });
+  return view.toSVG();
+}
+
+export async function writeLineChart(path: string, c: LineChart): Promise<void> {
+  writeFileSync(path, await lineChartSvg(c));
+}
