@@ -14,3 +14,16 @@ export const NRT_DEPTH: u32 = 1;
 /** Block requests in the pool (all queues together). */
 export const NREQ: u32 = 1024;
 export const SECTOR: u32 = 512;
+/** Streams the distribution table holds. */
+export const NSTREAM: u32 = 64;
+/** Ring buffer slots per stream, each one chunk (one period) long: one being read,
+ *  one being sent, one spare so the disk never overwrites what the NIC still reads. */
+export const RING_SLOTS: u32 = 3;
+/** Pacing tick of the sender within a period: frames due are sent every tick. */
+export const SEND_TICK_NS: u64 = 1000000;
+/** UDP payload bytes of stream data per frame (1500-byte IP packet: 1472 UDP payload,
+ *  of which 16 are the stream header). */
+export const FRAME_DATA: u32 = 1456;
+/** Frame headers (Ethernet 14 + IP 20 + UDP 8 + stream header 16), one per TX slot. */
+export const HDR_BYTES: u32 = 58;
+export const HDR_SLOTS: u32 = 512;

@@ -1,0 +1,275 @@
+// The stream data distribution control thread: cyclic pipeline I/O (PAPER.md section 3).
+//
+// The distribution management table holds one entry per stream: the file to read, the
+// client's address and port, the rate. Driven by the isochronous scheduler, every
+// period (256 ms) the thread, for every entry,
+//   1. makes the chunk read during the last period the one being sent, and
+//   2. issues ONE real-time read of the next chunk (one period of data, contiguous on
+//      one disk: see common/sfs.ts) into the stream's ring buffer;
+// and every pacing tick (1 ms) it sends the part of the current chunk that is due,
+// spreading each chunk evenly over its period. Frames are sent as two fragments: a
+// header built here and the payload straight out of the ring buffer, where the disk
+// DMA'd it: no copy between disk and network.
+//
+// A stream's rate is its chunk per period (the chunk is the nominal rate's bytes per
+// period rounded up to whole sectors, so at most 512 bytes a period above nominal).
+// A read that has not completed when its chunk is due is a late read: that period
+// sends nothing for the stream (the "without" collapse of the paper's Fig. 13).
+//
+// Interface:
+//   distribInit(net, srcMac, srcIp)
+//   distribStart(file, dstMac, dstIp, dstPort, srcPort, loop) -> stream index, or < 0
+//   distribStop(i)
+//   distribPeriod()      the periodic thread's body (isosched)
+//   distribSendTick()    the pacing thread's body (isosched), also on TX space
+//   streams[i]           the table (counters for reports)
+
+import { BlkReq, REQ_READ, CLASS_RT } from "./blkdev";
+import { diskioSubmit } from "./diskio";
+import { NetDevice } from "./netdev";
+import { NSTREAM, RING_SLOTS, FRAME_DATA, HDR_BYTES, HDR_SLOTS, PERIOD_NS, SECTOR } from "./param";
+import { now } from "../guest-lib/cpu";
+import { dmaAlloc } from "../guest-lib/dma";
+
+export const SLOT_EMPTY: u8 = 0;
+export const SLOT_READING: u8 = 1;
+export const SLOT_READY: u8 = 2;
+export const SLOT_SENDING: u8 = 3;
+
+export const ERR_TABLE_FULL: i32 = -1;
+export const ERR_BAD_FILE: i32 = -2;
+
+/** A file as the distribution thread needs it: chunking and its extents (SFS layout). */
+@final
+export class StreamFile {
+  size: u64 = 0;
+  chunk: u32 = 0;
+  chunks: u32 = 0;
+  /** Extents: `chunks` records of 16 bytes (disk u32, lba u32, sectors u32, 0). */
+  extents: usize = 0;
+}
+
+@final
+export class Stream {
+  inUse: bool = false;
+  file: StreamFile = new StreamFile();
+  loop: bool = false;
+  dstIp: u32 = 0;
+  dstPort: u32 = 0;
+  srcPort: u32 = 0;
+  dstMac: usize = 0; // 6 bytes
+  ring: usize = 0; // RING_SLOTS * chunk bytes
+  ringBytes: u32 = 0;
+  slotState: StaticArray<u8> = new StaticArray<u8>(RING_SLOTS);
+  slotChunk: StaticArray<u32> = new StaticArray<u32>(RING_SLOTS);
+  read: BlkReq = new BlkReq();
+  nextRead: u32 = 0; // chunk number of the next read
+  readsDone: u32 = 0; // chunks read in all (loops included)
+  sendSlot: i32 = -1; // slot being sent, -1 none
+  sendLen: u32 = 0;
+  sendOff: u32 = 0;
+  sendStart: u64 = 0;
+  seq: u32 = 0;
+  ended: bool = false; // no more reads (end of file, no loop)
+  // counters
+  bytesSent: u64 = 0;
+  framesSent: u64 = 0;
+  lateReads: u32 = 0;
+  txStalls: u32 = 0;
+}
+
+export const streams = new StaticArray<Stream>(NSTREAM);
+let net: NetDevice | null = null;
+let srcMacAddr: usize = 0;
+let srcIpAddr: u32 = 0;
+let hdrPool: usize = 0;
+let hdrNext: u32 = 0;
+let ipId: u32 = 0;
+export let activeStreams: u32 = 0;
+
+export function distribInit(dev: NetDevice, srcMac: usize, srcIp: u32): void {
+  net = dev;
+  srcMacAddr = srcMac;
+  srcIpAddr = srcIp;
+  hdrPool = dmaAlloc(<usize>HDR_SLOTS * 64, 64);
+  for (let i: u32 = 0; i < NSTREAM; i++) {
+    let s = new Stream();
+    s.dstMac = dmaAlloc(8, 8);
+    s.read.cookie = i;
+    s.read.done = readDone;
+    streams[i] = s;
+  }
+}
+
+export function distribStart(file: StreamFile, dstMac: usize, dstIp: u32, dstPort: u32, srcPort: u32, loop: bool): i32 {
+  if (file.chunks == 0 || file.chunk == 0 || file.chunk % SECTOR != 0) return ERR_BAD_FILE;
+  for (let i: u32 = 0; i < NSTREAM; i++) {
+    let s = streams[i];
+    if (s.inUse) continue;
+    let need = RING_SLOTS * file.chunk;
+    if (s.ringBytes < need) { s.ring = dmaAlloc(need, 4096); s.ringBytes = need; } // kept for reuse
+    s.inUse = true;
+    s.file = file;
+    s.loop = loop;
+    s.dstIp = dstIp; s.dstPort = dstPort; s.srcPort = srcPort;
+    memory.copy(s.dstMac, dstMac, 6);
+    for (let k: u32 = 0; k < RING_SLOTS; k++) s.slotState[k] = SLOT_EMPTY;
+    s.nextRead = 0; s.readsDone = 0; s.sendSlot = -1; s.sendOff = 0; s.sendLen = 0; s.seq = 0;
+    s.ended = false; s.bytesSent = 0; s.framesSent = 0; s.lateReads = 0; s.txStalls = 0;
+    activeStreams++;
+    return <i32>i; // its first read goes out at the next period
+  }
+  return ERR_TABLE_FULL;
+}
+
+export function distribStop(i: u32): void {
+  let s = streams[i];
+  if (!s.inUse) return;
+  s.inUse = false; // a read in flight completes into a slot nobody uses
+  activeStreams--;
+}
+
+function chunkLen(f: StreamFile, c: u32): u32 {
+  let last = f.size - <u64>(f.chunks - 1) * f.chunk;
+  return c == f.chunks - 1 ? <u32>last : f.chunk;
+}
+
+/** Every period: finish the chunk being sent, promote the chunk read last period,
+ *  and issue the next real-time read, for every stream. */
+export function distribPeriod(): void {
+  let t = now();
+  for (let i: u32 = 0; i < NSTREAM; i++) {
+    let s = streams[i];
+    if (!s.inUse) continue;
+    if (s.sendSlot >= 0) {
+      sendDue(s, s.sendLen); // the rest of the last period's chunk goes now
+      if (s.sendOff >= s.sendLen) { s.slotState[s.sendSlot] = SLOT_EMPTY; s.sendSlot = -1; }
+    }
+    if (s.sendSlot < 0) promote(s, t);
+    if (s.sendSlot < 0 && s.ended && !anySlot(s, SLOT_READING) && !anySlot(s, SLOT_READY)) {
+      distribStop(i); // played to the end
+      continue;
+    }
+    issueRead(s);
+  }
+}
+
+function anySlot(s: Stream, state: u8): bool {
+  for (let k: u32 = 0; k < RING_SLOTS; k++) if (s.slotState[k] == state) return true;
+  return false;
+}
+
+/** Start sending the oldest READY chunk; a chunk still READING is a late read. */
+function promote(s: Stream, t: u64): void {
+  let best: i32 = -1;
+  for (let k: u32 = 0; k < RING_SLOTS; k++) {
+    if (s.slotState[k] == SLOT_READY && (best < 0 || s.slotChunk[k] < s.slotChunk[best])) best = <i32>k;
+  }
+  if (best < 0) {
+    if (anySlot(s, SLOT_READING)) s.lateReads++;
+    return;
+  }
+  s.slotState[best] = SLOT_SENDING;
+  s.sendSlot = best;
+  s.sendLen = chunkLen(s.file, s.slotChunk[best]);
+  s.sendOff = 0;
+  s.sendStart = t;
+}
+
+function issueRead(s: Stream): void {
+  if (s.ended || anySlot(s, SLOT_READING)) return; // one read per stream at a time
+  let slot: i32 = -1;
+  for (let k: u32 = 0; k < RING_SLOTS; k++) if (s.slotState[k] == SLOT_EMPTY) { slot = <i32>k; break; }
+  if (slot < 0) return;
+  let c = s.nextRead;
+  let e = s.file.extents + <usize>c * 16;
+  let r = s.read;
+  r.disk = load<u32>(e);
+  r.lba = <u64>load<u32>(e + 4);
+  r.sectors = load<u32>(e + 8);
+  r.buf = s.ring + <usize>slot * s.file.chunk;
+  r.op = REQ_READ;
+  r.cls = CLASS_RT;
+  r.cookie = (r.cookie & 0xffff) | (<u32>slot << 16);
+  s.slotState[slot] = SLOT_READING;
+  s.slotChunk[slot] = c;
+  s.nextRead = c + 1;
+  if (s.nextRead == s.file.chunks) {
+    if (s.loop) s.nextRead = 0; else s.ended = true;
+  }
+  diskioSubmit(r);
+}
+
+function readDone(r: BlkReq): void {
+  let s = streams[r.cookie & 0xffff];
+  let slot = r.cookie >> 16;
+  if (s.slotState[slot] == SLOT_READING) s.slotState[slot] = SLOT_READY;
+  s.readsDone++;
+}
+
+/** The pacing tick: each stream sends what is due of its chunk by now. */
+export function distribSendTick(): void {
+  let t = now();
+  for (let i: u32 = 0; i < NSTREAM; i++) {
+    let s = streams[i];
+    if (!s.inUse || s.sendSlot < 0) continue;
+    let elapsed = t - s.sendStart;
+    let due: u32 = elapsed >= PERIOD_NS ? s.sendLen : <u32>((<u64>s.sendLen * elapsed) / PERIOD_NS);
+    sendDue(s, due);
+  }
+}
+
+/** Send frames of stream s until `due` bytes of its chunk are out (or TX is full). */
+function sendDue(s: Stream, due: u32): void {
+  let dev = net!;
+  while (s.sendOff < due) {
+    let n = min<u32>(FRAME_DATA, s.sendLen - s.sendOff);
+    if (s.sendOff + n > due && s.sendOff + n < s.sendLen) break; // whole frames only, but the last
+    if (dev.txFree() == 0) { s.txStalls++; return; }
+    let hdr = buildHeader(s, n);
+    let pay = s.ring + <usize>s.sendSlot * s.file.chunk + s.sendOff;
+    if (!dev.send2(hdr, HDR_BYTES, pay, n)) { s.txStalls++; return; }
+    s.sendOff += n;
+    s.bytesSent += n;
+    s.framesSent++;
+    s.seq++;
+  }
+}
+
+@inline function be16(p: usize, v: u32): void { store<u8>(p, <u8>(v >> 8)); store<u8>(p + 1, <u8>v); }
+@inline function be32(p: usize, v: u32): void { be16(p, v >> 16); be16(p + 2, v & 0xffff); }
+
+/** Ethernet + IPv4 + UDP + stream header for `n` data bytes, in the next header slot. */
+function buildHeader(s: Stream, n: u32): usize {
+  let h = hdrPool + <usize>(hdrNext % HDR_SLOTS) * 64;
+  hdrNext++;
+  memory.copy(h, s.dstMac, 6);
+  memory.copy(h + 6, srcMacAddr, 6);
+  be16(h + 12, 0x0800);
+  let ip = h + 14;
+  let udpLen = 8 + 16 + n;
+  store<u8>(ip, 0x45); store<u8>(ip + 1, 0);
+  be16(ip + 2, 20 + udpLen);
+  be16(ip + 4, ipId++ & 0xffff);
+  be16(ip + 6, 0x4000); // don't fragment
+  store<u8>(ip + 8, 64); store<u8>(ip + 9, 17);
+  be16(ip + 10, 0);
+  be32(ip + 12, srcIpAddr);
+  be32(ip + 16, s.dstIp);
+  let sum: u32 = 0;
+  for (let k: usize = 0; k < 20; k += 2) sum += (<u32>load<u8>(ip + k) << 8) | load<u8>(ip + k + 1);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >> 16);
+  be16(ip + 10, ~sum & 0xffff);
+  let udp = ip + 20;
+  be16(udp, s.srcPort);
+  be16(udp + 2, s.dstPort);
+  be16(udp + 4, udpLen);
+  be16(udp + 6, 0); // no UDP checksum (RFC 768 allows 0 over IPv4); the NIC may fill it
+  let sh = udp + 8;
+  be32(sh, <u32>(s.read.cookie & 0xffff)); // stream id = table index
+  be32(sh + 4, s.seq);
+  let offset = <u64>s.slotChunk[s.sendSlot] * s.file.chunk + s.sendOff;
+  be32(sh + 8, <u32>(offset >> 32));
+  be32(sh + 12, <u32>offset);
+  return h;
+}
