@@ -85,3 +85,26 @@ export const MSG_ARGS = 14;
 
 export const MSG_PING = 1; // a0 = value; the peer answers MSG_PONG with a0 + 1
 export const MSG_PONG = 2;
+
+// Stream control (BSD's HiTactix driver -> HiTactix). Every request gets one
+// MSG_REPLY with the request's seq: a0 = result (>= 0 success, < 0 error), a1 = reason.
+export const MSG_REPLY = 3;
+// Start a stream: a0 = file index, a1 = client IPv4, a2 = client UDP port | source
+// port << 16, a3 = flags (1 = loop at end of file), a4 = client MAC bytes 0-3,
+// a5 = client MAC bytes 4-5. Reply a0 = stream id.
+export const MSG_STREAM_START = 4;
+export const MSG_STREAM_STOP = 5; // a0 = stream id
+// Upload write (non-real-time): a0 = disk, a1 = LBA, a2 = sectors, a3 = physical
+// address of the data. Reply when the whole write is on the disk.
+export const MSG_WRITE = 6;
+export const MSG_STATS = 7; // a0 = stream id: reply a0 = bytes sent (low 32), a1 = late reads
+
+export const FLAG_LOOP = 1;
+
+// Reasons (a1 of an error reply)
+export const ERR_NO_SUCH_FILE = 1;
+export const ERR_ADMISSION = 2; // the disks cannot guarantee one more stream of this rate
+export const ERR_TABLE_FULL = 3;
+export const ERR_NO_SUCH_STREAM = 4;
+export const ERR_NOT_MOUNTED = 5;
+export const ERR_BAD_REQUEST = 6;

@@ -71,6 +71,8 @@ export class Stream {
   sendStart: u64 = 0;
   seq: u32 = 0;
   ended: bool = false; // no more reads (end of file, no loop)
+  startPeriod: u64 = 0; // first period whose start issues this stream's first read
+  group: i32 = -1; // admission group (admission.ts), -1 none
   // counters
   bytesSent: u64 = 0;
   framesSent: u64 = 0;
@@ -86,6 +88,8 @@ let hdrPool: usize = 0;
 let hdrNext: u32 = 0;
 let ipId: u32 = 0;
 export let activeStreams: u32 = 0;
+/** Periods begun since the thread started (period k starts at epoch + k * PERIOD_NS). */
+export let periodIndex: u64 = 0;
 
 export function distribInit(dev: NetDevice, srcMac: usize, srcIp: u32): void {
   net = dev;
@@ -101,7 +105,8 @@ export function distribInit(dev: NetDevice, srcMac: usize, srcIp: u32): void {
   }
 }
 
-export function distribStart(file: StreamFile, dstMac: usize, dstIp: u32, dstPort: u32, srcPort: u32, loop: bool): i32 {
+export function distribStart(file: StreamFile, dstMac: usize, dstIp: u32, dstPort: u32, srcPort: u32, loop: bool,
+    startPeriod: u64 = 0, group: i32 = -1): i32 {
   if (file.chunks == 0 || file.chunk == 0 || file.chunk % SECTOR != 0) return ERR_BAD_FILE;
   for (let i: u32 = 0; i < NSTREAM; i++) {
     let s = streams[i];
@@ -116,10 +121,18 @@ export function distribStart(file: StreamFile, dstMac: usize, dstIp: u32, dstPor
     for (let k: u32 = 0; k < RING_SLOTS; k++) s.slotState[k] = SLOT_EMPTY;
     s.nextRead = 0; s.readsDone = 0; s.sendSlot = -1; s.sendOff = 0; s.sendLen = 0; s.seq = 0;
     s.ended = false; s.bytesSent = 0; s.framesSent = 0; s.lateReads = 0; s.txStalls = 0;
+    s.startPeriod = startPeriod; s.group = group;
     activeStreams++;
     return <i32>i; // its first read goes out at the next period
   }
   return ERR_TABLE_FULL;
+}
+
+function noEnd(i: u32): void {}
+/** Called when a stream leaves the table (stopped or played to its end). */
+export let streamEnded: (i: u32) => void = noEnd;
+export function setStreamEnded(fn: (i: u32) => void): void {
+  streamEnded = fn;
 }
 
 export function distribStop(i: u32): void {
@@ -127,6 +140,7 @@ export function distribStop(i: u32): void {
   if (!s.inUse) return;
   s.inUse = false; // a read in flight completes into a slot nobody uses
   activeStreams--;
+  streamEnded(i);
 }
 
 function chunkLen(f: StreamFile, c: u32): u32 {
@@ -138,9 +152,10 @@ function chunkLen(f: StreamFile, c: u32): u32 {
  *  and issue the next real-time read, for every stream. */
 export function distribPeriod(): void {
   let t = now();
+  let k = periodIndex++;
   for (let i: u32 = 0; i < NSTREAM; i++) {
     let s = streams[i];
-    if (!s.inUse) continue;
+    if (!s.inUse || k < s.startPeriod) continue;
     if (s.sendSlot >= 0) {
       sendDue(s, s.sendLen); // the rest of the last period's chunk goes now
       if (s.sendOff >= s.sendLen) { s.slotState[s.sendSlot] = SLOT_EMPTY; s.sendSlot = -1; }

@@ -1,0 +1,158 @@
+// The mailbox service: HiTactix's side of the HiTactix driver. Requests arrive from
+// BSD (or, in experiments, from the host standing in for it) in the BSD->HiTactix ring
+// with an IPI; each gets one MSG_REPLY in the other ring. Stream start runs admission
+// control and picks the start period that puts the stream in its admission group;
+// upload writes go to the disk I/O control thread as non-real-time requests and are
+// answered when done. When the reply ring is full the request stays queued (nothing is
+// dropped; BSD's draining wakes us).
+//
+// Interface: serviceInit(), serviceIntr() from irq(IRQ_IPI); serviceThread (accounting).
+
+import { MBOX_BSD_TO_HTX, MBOX_HTX_TO_BSD } from "../common/memmap";
+import { MSG_PING, MSG_PONG, MSG_REPLY, MSG_STREAM_START, MSG_STREAM_STOP, MSG_WRITE, MSG_STATS, FLAG_LOOP,
+  ERR_NO_SUCH_FILE, ERR_ADMISSION, ERR_TABLE_FULL, ERR_NO_SUCH_STREAM, ERR_NOT_MOUNTED, ERR_BAD_REQUEST } from "../common/platform";
+import { mboxInit, mboxSend, mboxRecv, mboxDone, rxType, rxSeq, rxArg } from "../guest-lib/mailbox";
+import { sendIpi } from "../guest-lib/cpu";
+import { dmaAlloc } from "../guest-lib/dma";
+import { BlkReq, REQ_WRITE, CLASS_NRT } from "./blkdev";
+import { diskioSubmit } from "./diskio";
+import { distribStart, distribStop, streams, periodIndex, setStreamEnded } from "./distrib";
+import { admit, admitRelease } from "./admission";
+import { sfsFiles, sfsFile } from "./sfs";
+import { NDISK, NSTREAM } from "./param";
+import { Thread, threadEvent, threadRun } from "./isosched";
+
+const BSD_CPU: u32 = 0;
+const NWRITE: u32 = 16;
+
+export let mounted: bool = false;
+export let serviceThread: Thread | null = null;
+let held: bool = false; // a request taken from the ring that could not be finished yet
+let hType: u32 = 0, hSeq: u32 = 0;
+let hArgs = new StaticArray<u32>(6);
+let pendingReplies: u32 = 0; // replies we owe but could not send (ring full)
+let prSeq = new StaticArray<u32>(64);
+let prA0 = new StaticArray<i32>(64);
+let prA1 = new StaticArray<u32>(64);
+let writes = new StaticArray<BlkReq | null>(NWRITE);
+let writeBusy = new StaticArray<bool>(NWRITE);
+let mac: usize = 0;
+
+export function serviceInit(): void {
+  mboxInit(MBOX_HTX_TO_BSD);
+  mac = dmaAlloc(8, 8);
+  for (let i: u32 = 0; i < NWRITE; i++) {
+    let r = new BlkReq();
+    r.cookie = i;
+    r.done = writeDone;
+    writes[i] = r;
+  }
+  serviceThread = threadEvent("service");
+  setStreamEnded(onStreamEnded);
+}
+
+export function setMounted(ok: bool): void {
+  mounted = ok;
+}
+
+function onStreamEnded(i: u32): void {
+  let s = streams[i];
+  if (s.group >= 0) admitRelease(<u32>s.group, s.file.chunk);
+  s.group = -1;
+}
+
+/** Queue a reply; sent at once if the ring has room, else with the next wakeup. */
+function reply(seq: u32, a0: i32, a1: u32): void {
+  if (pendingReplies == 0 && mboxSend(MBOX_HTX_TO_BSD, MSG_REPLY, seq, <u32>a0, a1, 0, 0)) {
+    sendIpi(BSD_CPU);
+    return;
+  }
+  assert(pendingReplies < 64, "service: too many replies owed");
+  prSeq[pendingReplies] = seq; prA0[pendingReplies] = a0; prA1[pendingReplies] = a1;
+  pendingReplies++;
+}
+
+function flushReplies(): void {
+  let sent: u32 = 0;
+  while (sent < pendingReplies && mboxSend(MBOX_HTX_TO_BSD, MSG_REPLY, prSeq[sent], <u32>prA0[sent], prA1[sent], 0, 0)) sent++;
+  if (sent == 0) return;
+  for (let i = sent; i < pendingReplies; i++) { prSeq[i - sent] = prSeq[i]; prA0[i - sent] = prA0[i]; prA1[i - sent] = prA1[i]; }
+  pendingReplies -= sent;
+  sendIpi(BSD_CPU);
+}
+
+export function serviceIntr(): void {
+  threadRun(serviceThread!, serve);
+}
+
+function serve(): void {
+  flushReplies();
+  for (;;) {
+    if (pendingReplies >= 48) break; // stop taking work while BSD is not reading replies
+    if (!held) {
+      if (!mboxRecv(MBOX_BSD_TO_HTX)) break;
+      held = true;
+      hType = rxType; hSeq = rxSeq;
+      for (let i: u32 = 0; i < 6; i++) hArgs[i] = rxArg(i);
+    }
+    if (!handle()) break; // could not finish it now (no write slot): keep it held
+    held = false;
+  }
+  mboxDone(MBOX_BSD_TO_HTX, BSD_CPU);
+}
+
+/** Handle the held request; false if it must wait. */
+function handle(): bool {
+  if (hType == MSG_PING) {
+    if (!mboxSend(MBOX_HTX_TO_BSD, MSG_PONG, hSeq, hArgs[0] + 1, 0, 0, 0)) return false;
+    sendIpi(BSD_CPU);
+  } else if (hType == MSG_STREAM_START) {
+    startStream();
+  } else if (hType == MSG_STREAM_STOP) {
+    let id = hArgs[0];
+    if (id >= NSTREAM || !streams[id].inUse) reply(hSeq, -1, ERR_NO_SUCH_STREAM);
+    else { distribStop(id); reply(hSeq, 0, 0); }
+  } else if (hType == MSG_WRITE) {
+    let slot: i32 = -1;
+    for (let i: u32 = 0; i < NWRITE; i++) if (!writeBusy[i]) { slot = <i32>i; break; }
+    if (slot < 0) return false; // all write slots busy: the request waits in the ring
+    if (hArgs[0] >= NDISK || hArgs[2] == 0) { reply(hSeq, -1, ERR_BAD_REQUEST); return true; }
+    let r = writes[slot]!;
+    writeBusy[slot] = true;
+    r.disk = hArgs[0]; r.lba = <u64>hArgs[1]; r.sectors = hArgs[2]; r.buf = <usize>hArgs[3];
+    r.op = REQ_WRITE; r.cls = CLASS_NRT; r.status = 0;
+    r.cookie = <u32>slot | (hSeq << 8);
+    diskioSubmit(r);
+  } else if (hType == MSG_STATS) {
+    let id = hArgs[0];
+    if (id >= NSTREAM) reply(hSeq, -1, ERR_NO_SUCH_STREAM);
+    else reply(hSeq, <i32>(<u32>streams[id].bytesSent), streams[id].lateReads);
+  } else {
+    reply(hSeq, -1, ERR_BAD_REQUEST);
+  }
+  return true;
+}
+
+function startStream(): void {
+  if (!mounted) { reply(hSeq, -1, ERR_NOT_MOUNTED); return; }
+  let fi = hArgs[0];
+  if (fi >= sfsFiles) { reply(hSeq, -1, ERR_NO_SUCH_FILE); return; }
+  let f = sfsFile(fi);
+  let g = admit(f.chunk);
+  if (g < 0) { reply(hSeq, -1, ERR_ADMISSION); return; }
+  // Start in the period that puts chunk 0's disk in group g: disk(k) = (first + k - start).
+  let first = load<u32>(f.extents);
+  let k = periodIndex + 1;
+  while ((<u64>(first % NDISK) + <u64>NDISK - k % <u64>NDISK) % <u64>NDISK != <u64>g) k++;
+  store<u32>(mac, hArgs[4]);
+  store<u16>(mac + 4, <u16>hArgs[5]);
+  let id = distribStart(f, mac, hArgs[1], hArgs[2] & 0xffff, hArgs[2] >> 16, (hArgs[3] & FLAG_LOOP) != 0, k, g);
+  if (id < 0) { admitRelease(<u32>g, f.chunk); reply(hSeq, -1, ERR_TABLE_FULL); return; }
+  reply(hSeq, id, 0);
+}
+
+function writeDone(r: BlkReq): void {
+  writeBusy[r.cookie & 0xff] = false;
+  reply(r.cookie >> 8, r.status == 0 ? 0 : -1, r.status);
+  if (held) serve(); // a write waiting for a slot can go now
+}
