@@ -92,7 +92,10 @@ export class Board {
   static create(config: BoardConfig, opts: BoardOptions = {}): Board {
     const b = new Board(config, opts);
     b.writeBootInfo();
-    config.cpus.forEach((c, i) => b.loadGuest(i, opts.wasmBytes?.[i] ?? readGuest(c.wasm)));
+    config.cpus.forEach((c, i) => {
+      if (c.wasm === "host") b.cpus[i].attachHost(() => {});
+      else b.loadGuest(i, opts.wasmBytes?.[i] ?? readGuest(c.wasm));
+    });
     config.cpus.forEach((c, i) => b.cpus[i].powerOn(c.bootAtNs));
     return b;
   }

@@ -13,7 +13,7 @@ import { BOOT_TICK_NS, BOOT_PING_BURST, BOOT_PING_TOTAL, BOOT_SPIN, BOOT_REPORT_
 export interface CpuConfig {
   /** Guest name used in reports. */
   name: string;
-  /** Path of the guest's .wasm file. */
+  /** Path of the guest's .wasm file; "host" for a host-driven CPU (no guest). */
   wasm: string;
   /** The guest's partition of RAM: static data and heap must stay in [base, end). */
   partition: { base: number; end: number };

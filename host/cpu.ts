@@ -90,6 +90,22 @@ export class Cpu {
     this.doneH = sched.handler(`cpu${id}.done`, () => this.runDone());
   }
 
+  /**
+   * Make this a host-driven CPU: no guest; each interrupt calls `handler(line)` (at
+   * the interrupt's time, zero cycles). Experiments use one to stand in for a kernel
+   * on the mailbox (host/peer.ts).
+   */
+  attachHost(handler: (line: number) => void): void {
+    this.exports = { boot: () => {}, irq: handler };
+    this.cycles = new WebAssembly.Global({ value: "i64", mutable: true }, 0n);
+    this.limit = new WebAssembly.Global({ value: "i64", mutable: true }, 0n);
+    this.info = { data: [], functionNames: new Map(), importedFunctions: 0, importedGlobals: 0, definedGlobals: 0 };
+    this.hostDriven = true;
+  }
+
+  /** True for a CPU attached with attachHost. */
+  hostDriven = false;
+
   /** Attach the instantiated guest (exports include the metering globals). */
   attach(instance: WebAssembly.Instance, info: ModuleInfo): void {
     const ex = instance.exports as Record<string, unknown>;
@@ -161,7 +177,7 @@ export class Cpu {
     this.runs++;
     this.cycles.value = 0n;
     this.limit.value = BigInt(this.runCycleLimit);
-    this.extra = line >= 0 ? this.costs.interruptEntryExit : 0;
+    this.extra = line >= 0 && !this.hostDriven ? this.costs.interruptEntryExit : 0;
     let fault: unknown;
     try {
       if (line < 0) {
