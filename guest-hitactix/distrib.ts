@@ -271,15 +271,17 @@ function buildHeader(s: Stream, n: u32): usize {
   be16(ip + 10, 0);
   be32(ip + 12, srcIpAddr);
   be32(ip + 16, s.dstIp);
-  let sum: u32 = 0;
-  for (let k: usize = 0; k < 20; k += 2) sum += (<u32>load<u8>(ip + k) << 8) | load<u8>(ip + k + 1);
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >> 16);
-  be16(ip + 10, ~sum & 0xffff);
+  if (!net!.checksumOffload()) { // else the NIC fills both checksums
+    let sum: u32 = 0;
+    for (let k: usize = 0; k < 20; k += 2) sum += (<u32>load<u8>(ip + k) << 8) | load<u8>(ip + k + 1);
+    while (sum > 0xffff) sum = (sum & 0xffff) + (sum >> 16);
+    be16(ip + 10, ~sum & 0xffff);
+  }
   let udp = ip + 20;
   be16(udp, s.srcPort);
   be16(udp + 2, s.dstPort);
   be16(udp + 4, udpLen);
-  be16(udp + 6, 0); // no UDP checksum (RFC 768 allows 0 over IPv4); the NIC may fill it
+  be16(udp + 6, 0); // without offload: no UDP checksum (RFC 768 allows 0 over IPv4)
   let sh = udp + 8;
   be32(sh, <u32>(s.read.cookie & 0xffff)); // stream id = table index
   be32(sh + 4, s.seq);

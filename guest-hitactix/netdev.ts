@@ -7,6 +7,8 @@
 //            setTxSpace(fn): fn is called when transmit slots have been freed.
 
 export abstract class NetDevice {
+  /** True when the device computes the IPv4 and UDP checksums (leave both zero). */
+  abstract checksumOffload(): bool;
   abstract txFree(): u32;
   abstract send2(hdr: usize, hdrLen: u32, pay: usize, payLen: u32): bool;
 }

@@ -50,6 +50,7 @@ let outsideRing: u32 = 0;
 let badOffset: u32 = 0;
 
 class FakeNic extends NetDevice {
+  checksumOffload(): bool { return false; }
   txFree(): u32 { return 256; }
   send2(hdr: usize, hdrLen: u32, pay: usize, payLen: u32): bool {
     frames++;
