@@ -9,6 +9,7 @@ import type { BoardSummary } from "./board.js";
 import { buildMachine } from "./machine.js";
 import { defaultBoard } from "./config.js";
 import { parseTime } from "./units.js";
+import { diskCommand } from "./cli-disk.js";
 import type { TraceSink } from "./sched.js";
 
 function timeArg(v: string): number {
@@ -108,6 +109,8 @@ export function buildProgram(): Command {
       }
       if (s.cpus.some((c) => c.fault)) process.exitCode = 3;
     });
+
+  program.addCommand(diskCommand());
 
   return program;
 }

@@ -27,7 +27,7 @@ export function parseSize(text: string): number {
 
 /** Bits per second from "8.8Mbps", "1Gbps", "18MB/s" (decimal prefixes, as rates are). */
 export function parseRate(text: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmg]?)(bps|b\/s|B\/s|Bps)\s*$/.exec(text);
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)(bps|b\/s|B\/s|Bps)\s*$/.exec(text);
   if (!m) throw new Error(`cannot read the rate "${text}": use e.g. 8.8Mbps or 18MB/s`);
   const mult = { "": 1, k: 1e3, m: 1e6, g: 1e9 }[m[2].toLowerCase() as "" | "k" | "m" | "g"];
   const bytes = m[3] === "B/s" || m[3] === "Bps";
