@@ -2,6 +2,10 @@
 //   instrumentationOverhead  metered / plain wall time of a CPU-bound guest workload
 //   eventsPerSecond          scheduler events processed per wall second
 //   realTimeFactor           simulated seconds per wall second of the default boot
+//   wireFramesPerSecond      guest-driven 1500-byte frames (driver + NIC + wire +
+//                            measurement client) per wall second, at line rate
+//   diskMBPerSecond          simulated MB read from a disk (SCSI target + timing
+//                            model + memory backend) per wall second
 // With --json the last line of stdout is one JSON object with these keys.
 // Goals (DESIGN.md / issue 2): overhead <= 1.25x, >= 2M events/s, boot >= 50x real time.
 
@@ -13,6 +17,12 @@ import { Scheduler } from "./sched.js";
 import { Rng } from "./rng.js";
 import { Board } from "./board.js";
 import { defaultBoard, packageRoot } from "./config.js";
+import { buildMachine } from "./machine.js";
+import { BOOT_PING_TOTAL } from "../common/platform.js";
+import { ScsiDisk } from "../devices/scsi-disk.js";
+import { MemoryBackend } from "../devices/block-backend.js";
+import type { Connection, ScsiPort, ScsiTask } from "../devices/scsi.js";
+import { OP_READ_10 } from "../devices/scsi.js";
 
 const json = process.argv.includes("--json");
 const say = (s: string): void => {
@@ -83,12 +93,68 @@ function realTimeFactor(): { factor: number; simSeconds: number; wallSeconds: nu
   return { factor: simSeconds / wallSeconds, simSeconds, wallSeconds };
 }
 
+function wireFramesPerSecond(): { framesPerSecond: number; realTime: number } {
+  const frames = 100_000;
+  const c = defaultBoard();
+  c.cpus[1] = { ...c.cpus[1], name: "nic-test", wasm: join(packageRoot(), "build", "test-nic.wasm"), bootArgs: { 0x40: frames, 0x44: 0, 0x48: 0 } };
+  c.cpus[0].bootArgs[BOOT_PING_TOTAL] = 0;
+  const m = buildMachine(c);
+  m.board.run(2_000_000); // boot, link up
+  const t0 = performance.now();
+  const sim0 = m.board.sched.now;
+  let sent = 0;
+  while (sent < frames && m.board.sched.now < 5e9) {
+    m.board.run(m.board.sched.now + 100_000_000);
+    sent = m.client!.flows().reduce((a, f) => a + f.frames, 0);
+  }
+  const wall = (performance.now() - t0) / 1000;
+  return { framesPerSecond: sent / wall, realTime: (m.board.sched.now - sim0) / 1e9 / wall };
+}
+
+/** A disk read sequentially in 128 KiB READ(10)s, two outstanding, through its SCSI target. */
+function diskMBPerSecond(): { mbPerSecond: number; simMBps: number } {
+  const s = new Scheduler();
+  const disk = new ScsiDisk(0, s, new MemoryBackend((18 * 2 ** 30) / 512), {}, new Rng(1));
+  const blocks = 256;
+  const total = 4096; // commands: 512 MiB
+  let issued = 0;
+  let done = 0;
+  let lastEnd = 0;
+  const hFin = s.handler("bench.fin", () => { done++; if (issued < total) issue(); });
+  const port: ScsiPort = {
+    connect(c: Connection): void {
+      if (c.status !== undefined) { lastEnd = Math.max(s.now, c.paceEndNs ?? 0); s.at(lastEnd, hFin); }
+    },
+  };
+  const issue = (): void => {
+    const lba = issued * blocks;
+    const cdb = new Uint8Array([OP_READ_10, 0, lba >>> 24, (lba >>> 16) & 255, (lba >>> 8) & 255, lba & 255, 0, blocks >> 8, blocks & 255, 0]);
+    const task: ScsiTask = { initiatorId: 7, targetId: 0, lun: 0, tag: issued & 63, cdb };
+    issued++;
+    disk.command(task, port);
+  };
+  const t0 = performance.now();
+  issue();
+  issue();
+  s.runUntil(Infinity);
+  const wall = (performance.now() - t0) / 1000;
+  const mb = (done * blocks * 512) / 1e6;
+  return { mbPerSecond: mb / wall, simMBps: mb / (lastEnd / 1e9) };
+}
+
 const oh = instrumentationOverhead();
 say(`instrumentation overhead  ${oh.ratio.toFixed(3)}x  (plain ${oh.plainMs.toFixed(1)} ms, metered ${oh.meteredMs.toFixed(1)} ms; goal <= 1.25x)`);
 const eps = eventsPerSecond();
 say(`scheduler                 ${(eps / 1e6).toFixed(2)} M events/s (goal >= 2M)`);
 const rt = realTimeFactor();
 say(`default boot              ${rt.factor.toFixed(0)}x real time (${rt.simSeconds} s virtual in ${rt.wallSeconds.toFixed(2)} s; goal >= 50x)`);
+const wire = wireFramesPerSecond();
+say(`wire (guest-driven)       ${(wire.framesPerSecond / 1000).toFixed(0)}k frames/s wall (${wire.realTime.toFixed(1)}x real time at line rate)`);
+const disk = diskMBPerSecond();
+say(`disk (SCSI target+model)  ${disk.mbPerSecond.toFixed(0)} simulated MB per wall second (the disk reads ${disk.simMBps.toFixed(2)} MB/s simulated)`);
 if (json) {
-  console.log(JSON.stringify({ instrumentationOverhead: oh.ratio, eventsPerSecond: eps, realTimeFactor: rt.factor }));
+  console.log(JSON.stringify({
+    instrumentationOverhead: oh.ratio, eventsPerSecond: eps, realTimeFactor: rt.factor,
+    wireFramesPerSecond: wire.framesPerSecond, diskMBPerSecond: disk.mbPerSecond,
+  }));
 }
