@@ -61,6 +61,8 @@ export const BOOT_PING_BURST = 0x08; // BSD demo: pings sent per tick
 export const BOOT_PING_TOTAL = 0x0c; // BSD demo: pings sent in all (0 = none)
 export const BOOT_SPIN = 0x10; // extra busy-loop iterations per tick (load demo)
 export const BOOT_REPORT_TICKS = 0x14; // print a status line every this many ticks (0 = never)
+export const BOOT_HTX_POLICY = 0x18; // HiTactix disk policy: 0 cyclic, 1 fifo
+export const BOOT_HTX_IP = 0x1c; // HiTactix's IPv4 address (source of the streams)
 export const BOOT_MAGIC_VALUE = 0x48545842;
 
 // Mailbox ring layout (see guest-lib/mailbox.ts).

@@ -17,13 +17,15 @@ import { dmaAlloc } from "../guest-lib/dma";
 import { cputs, cputu, kprint } from "../guest-lib/console";
 import {
   SFS_SECTOR, SFS_VERSION, SFS_MAGIC_LO, SFS_MAGIC_HI, SB_MAGIC, SB_VERSION, SB_DISK, SB_DISKS, SB_VOLUME,
-  SB_FILES, SB_CHECK, SFS_DIR_LBA, SFS_DIR_SECTORS, SFS_DIRENT_SIZE, SFS_MAX_FILES, SFS_EXTENT_SIZE,
+  SB_FILES, SB_CHECK, SB_SECTORS, SFS_DIR_LBA, SFS_DIR_SECTORS, SFS_DIRENT_SIZE, SFS_MAX_FILES, SFS_EXTENT_SIZE,
   DE_NAME, DE_SIZE, DE_RATE, DE_CHUNK, DE_CHUNKS, DE_EXT_LBA, DE_FLAGS, SFS_DATA_START,
 } from "../common/sfs";
 
 export let sfsFiles: u32 = 0;
 export let sfsError: string = "";
 export let sfsVolume: u32 = 0;
+/** Capacity of each disk in sectors, from its superblock. */
+export const sfsSectors = new StaticArray<u64>(8);
 
 const files = new StaticArray<StreamFile | null>(SFS_MAX_FILES);
 const rates = new StaticArray<u64>(SFS_MAX_FILES);
@@ -100,6 +102,7 @@ function mountStep(r: BlkReq): void {
     if (load<u32>(sb + SB_VERSION) != <u32>SFS_VERSION) { fail("unsupported SFS version"); return; }
     if (load<u32>(sb + SB_DISKS) != disks) { fail("the volume spans another number of disks"); return; }
     if (load<u32>(sb + SB_DISK) != step) { fail("disks are not in volume order"); return; }
+    sfsSectors[step] = <u64>load<u32>(sb + SB_SECTORS);
     if (step == 0) { sfsVolume = load<u32>(sb + SB_VOLUME); sfsFiles = load<u32>(sb + SB_FILES); }
     else if (load<u32>(sb + SB_VOLUME) != sfsVolume) { fail("disks of different volumes"); return; }
     if (sfsFiles > <u32>SFS_MAX_FILES) { fail("directory too large"); return; }
