@@ -102,6 +102,7 @@ export const MSG_WRITE = 6;
 export const MSG_STATS = 7; // a0 = stream id: reply a0 = bytes sent (low 32), a1 = late reads
 
 export const FLAG_LOOP = 1;
+export const FLAG_NO_ADMISSION = 2; // experiments: start even past admission (find the disk limit)
 
 // Reasons (a1 of an error reply)
 export const ERR_NO_SUCH_FILE = 1;

@@ -9,7 +9,7 @@
 // Interface: serviceInit(), serviceIntr() from irq(IRQ_IPI); serviceThread (accounting).
 
 import { MBOX_BSD_TO_HTX, MBOX_HTX_TO_BSD } from "../common/memmap";
-import { MSG_PING, MSG_PONG, MSG_REPLY, MSG_STREAM_START, MSG_STREAM_STOP, MSG_WRITE, MSG_STATS, FLAG_LOOP,
+import { MSG_PING, MSG_PONG, MSG_REPLY, MSG_STREAM_START, MSG_STREAM_STOP, MSG_WRITE, MSG_STATS, FLAG_LOOP, FLAG_NO_ADMISSION,
   ERR_NO_SUCH_FILE, ERR_ADMISSION, ERR_TABLE_FULL, ERR_NO_SUCH_STREAM, ERR_NOT_MOUNTED, ERR_BAD_REQUEST } from "../common/platform";
 import { mboxInit, mboxSend, mboxRecv, mboxDone, rxType, rxSeq, rxArg } from "../guest-lib/mailbox";
 import { sendIpi } from "../guest-lib/cpu";
@@ -138,16 +138,17 @@ function startStream(): void {
   let fi = hArgs[0];
   if (fi >= sfsFiles) { reply(hSeq, -1, ERR_NO_SUCH_FILE); return; }
   let f = sfsFile(fi);
-  let g = admit(f.chunk);
-  if (g < 0) { reply(hSeq, -1, ERR_ADMISSION); return; }
+  let bypass = (hArgs[3] & FLAG_NO_ADMISSION) != 0;
+  let g = bypass ? -1 : admit(f.chunk);
+  if (g < 0 && !bypass) { reply(hSeq, -1, ERR_ADMISSION); return; }
   // Start in the period that puts chunk 0's disk in group g: disk(k) = (first + k - start).
   let first = load<u32>(f.extents);
   let k = periodIndex + 1;
-  while ((<u64>(first % NDISK) + <u64>NDISK - k % <u64>NDISK) % <u64>NDISK != <u64>g) k++;
+  if (g >= 0) while ((<u64>(first % NDISK) + <u64>NDISK - k % <u64>NDISK) % <u64>NDISK != <u64>g) k++;
   store<u32>(mac, hArgs[4]);
   store<u16>(mac + 4, <u16>hArgs[5]);
   let id = distribStart(f, mac, hArgs[1], hArgs[2] & 0xffff, hArgs[2] >> 16, (hArgs[3] & FLAG_LOOP) != 0, k, g);
-  if (id < 0) { admitRelease(<u32>g, f.chunk); reply(hSeq, -1, ERR_TABLE_FULL); return; }
+  if (id < 0) { if (g >= 0) admitRelease(<u32>g, f.chunk); reply(hSeq, -1, ERR_TABLE_FULL); return; }
   reply(hSeq, id, 0);
 }
 

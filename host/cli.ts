@@ -10,6 +10,7 @@ import { buildMachine } from "./machine.js";
 import { defaultBoard } from "./config.js";
 import { parseTime } from "./units.js";
 import { diskCommand } from "./cli-disk.js";
+import { experimentCommand } from "./cli-experiment.js";
 import type { TraceSink } from "./sched.js";
 
 function timeArg(v: string): number {
@@ -72,12 +73,14 @@ export function buildProgram(): Command {
     .option("--seed <n>", "seed of every random choice in the simulation", intArg, 1)
     .option("--trace <file>", "write every event (time, kind, argument) to a file")
     .option("--pcap <file>", "write every frame on the NIC's wire to a pcap file")
+    .option("--disk <images...>", "disk images for the SCSI bus, in SCSI ID order (default: three 18 GiB disks in memory)")
     .option("--json", "print the summary as one JSON object on the last line")
     .option("--quiet", "do not print the guests' consoles")
-    .action((o: { until: number; seed: number; trace?: string; pcap?: string; json?: boolean; quiet?: boolean }) => {
+    .action((o: { until: number; seed: number; trace?: string; pcap?: string; disk?: string[]; json?: boolean; quiet?: boolean }) => {
       const cfg = defaultBoard();
       cfg.seed = o.seed;
       if (o.pcap && cfg.nic) cfg.nic.pcap = o.pcap;
+      if (o.disk && cfg.scsi) cfg.scsi.disks = o.disk.map((image) => ({ image }));
       const trace = o.trace ? new TraceFile(o.trace) : undefined;
       const machine = buildMachine(cfg, {
         traceSink: trace?.sink,
@@ -111,6 +114,7 @@ export function buildProgram(): Command {
     });
 
   program.addCommand(diskCommand());
+  program.addCommand(experimentCommand());
 
   return program;
 }

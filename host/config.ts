@@ -38,6 +38,24 @@ export interface NicConfig {
   propagationNs?: number;
 }
 
+/** One disk on the SCSI bus: an image file, or sparse memory of a size. */
+export interface DiskConfig {
+  /** Sparse raw image (hitactix disk create); written data survives the run. */
+  image?: string;
+  /** Size of an in-memory disk, bytes (when there is no image). */
+  sizeBytes?: number;
+  /** Fault injection: medium-error LBA ranges, mechanical slow-down factor. */
+  faults?: { mediumErrors?: Array<{ lba: number; count: number; kind: "read" | "write" | "both" }>; slowdown?: number };
+  /** Write cache enabled (default true). */
+  writeCache?: boolean;
+}
+
+/** The LSI53C895-style controller and the disks on its bus (SCSI IDs 0, 1, 2, ...). */
+export interface ScsiConfig {
+  cpu: number;
+  disks: DiskConfig[];
+}
+
 export interface BoardConfig {
   seed: number;
   memoryBytes: number;
@@ -48,6 +66,7 @@ export interface BoardConfig {
   runCycleLimit: number;
   cpus: CpuConfig[];
   nic?: NicConfig;
+  scsi?: ScsiConfig;
 }
 
 /** The package's root folder (where package.json is), from source or from dist/. */
@@ -95,5 +114,7 @@ export function defaultBoard(): BoardConfig {
       },
     ],
     nic: { cpu: 1, mac: "02:48:54:58:00:01", clientWindowsNs: [10_000_000, 1_000_000_000] },
+    // Three 18 GiB disks (the paper's three Ultra2 disks), in sparse memory by default.
+    scsi: { cpu: 1, disks: [0, 1, 2].map(() => ({ sizeBytes: 18 * 2 ** 30 })) },
   };
 }

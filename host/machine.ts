@@ -1,7 +1,9 @@
 // The whole machine: the board plus the devices its description names, wired
 // together (STYLE.md practice 6: one declarative description, built here).
 //   AceNIC at NIC_BASE on IRQ_NIC of its CPU <-> 1 Gb/s wire <-> measurement client,
-//   with an optional pcap tap on the wire.
+//   with an optional pcap tap on the wire;
+//   LSI53C895 at SCSI_BASE on IRQ_SCSI of its CPU, disks at SCSI IDs 0, 1, 2, ...
+//   over image files or sparse memory.
 // The board core (board.ts) knows no device model; this file is where they meet.
 //
 // Interface: buildMachine(config, options) -> Machine; machine.close() flushes files.
@@ -12,7 +14,10 @@ import { AceNic } from "../devices/acenic.js";
 import { Wire } from "../devices/wire.js";
 import { PcapWriter } from "../devices/pcap.js";
 import { MeasureClient, type ExpectedFn } from "../devices/measure-client.js";
-import { NIC_BASE, IRQ_NIC } from "../common/platform.js";
+import { Lsi53c895 } from "../devices/lsi53c895.js";
+import { ScsiDisk } from "../devices/scsi-disk.js";
+import { MemoryBackend, openImage, type BlockBackend } from "../devices/block-backend.js";
+import { NIC_BASE, IRQ_NIC, SCSI_BASE, IRQ_SCSI } from "../common/platform.js";
 
 export interface MachineOptions extends BoardOptions {
   /** Device trace lines (register accesses, DMA, interrupts), by device name. */
@@ -27,12 +32,21 @@ export interface Machine {
   wire?: Wire;
   client?: MeasureClient;
   pcap?: PcapWriter;
+  scsi?: Lsi53c895;
+  disks: ScsiDisk[];
   close(): void;
 }
 
 export function buildMachine(config: BoardConfig, opts: MachineOptions = {}): Machine {
   const board = Board.create(config, opts);
-  const m: Machine = { board, close: () => m.pcap?.close() };
+  const m: Machine = {
+    board,
+    disks: [],
+    close: () => {
+      m.pcap?.close();
+      m.disks.forEach((d) => d.close());
+    },
+  };
   const trace = (name: string): ((l: string) => void) | undefined =>
     opts.deviceTrace ? (l) => opts.deviceTrace!(name, l) : undefined;
   if (config.nic) {
@@ -49,6 +63,18 @@ export function buildMachine(config: BoardConfig, opts: MachineOptions = {}): Ma
     nic.connect(wire.attach(0, nic));
     client.connect(wire.attach(1, client));
     Object.assign(m, { nic, wire, client, pcap });
+  }
+  if (config.scsi) {
+    const sc = config.scsi;
+    m.disks = sc.disks.map((d, id) => {
+      let backend: BlockBackend;
+      if (d.image) backend = openImage(d.image);
+      else if (d.sizeBytes && d.sizeBytes > 0 && d.sizeBytes % 512 === 0) backend = new MemoryBackend(d.sizeBytes / 512);
+      else throw new Error(`disk ${id}: give an image file or a size in bytes that is a multiple of 512`);
+      return new ScsiDisk(id, board.sched, backend, { faults: d.faults, writeCache: d.writeCache }, board.rng.fork(`disk${id}`), trace(`disk${id}`));
+    });
+    m.scsi = new Lsi53c895(board.deviceContext("lsi53c895", sc.cpu, IRQ_SCSI, trace("lsi53c895")), m.disks, { base: SCSI_BASE });
+    board.addDevice(SCSI_BASE, m.scsi);
   }
   return m;
 }

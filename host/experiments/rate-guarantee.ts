@@ -1,0 +1,120 @@
+// Experiment: rate guarantee under upload (PAPER.md section 5, Fig. 11-13).
+// One stream of 18 MB/s; from `writeStart` on, an uploader keeps one ~10 MB write in
+// flight (through the mailbox, as BSD's HiTactix driver would), rotating over the
+// disks. The measurement client counts the stream's bytes per 1 s and 10 ms window;
+// J = mean |Real - Exp| / Exp * 100 over the windows after the writer starts, with Exp
+// the bytes the stream is owed per window (its chunk per period, headers included).
+// Run with the cyclic disk schedule and with FIFO (the paper's "without").
+
+import { join } from "node:path";
+import { mkdirSync } from "node:fs";
+import { StreamRig, STREAM_DATA_PER_FRAME } from "./setup.js";
+import { jitterJ } from "./metrics.js";
+import { writeCsv, writeLineChart } from "../plot.js";
+import { STREAM_HEADER_BYTES } from "../../devices/measure-client.js";
+
+export interface RateGuaranteeOptions {
+  schedulers: Array<"cyclic" | "fifo">;
+  durationNs: number;
+  writeStartNs: number;
+  outDir: string;
+  seed: number;
+  writeBytes?: number;
+  log?: (s: string) => void;
+}
+
+export interface RateGuaranteeRun {
+  scheduler: string;
+  J1s: number;
+  J10ms: number;
+  J1sBeforeWriter: number;
+  sentMBps: number[];
+  writeMBps: number[];
+  bytesWritten: number;
+  mismatches: number;
+  lost: number;
+  streamStarted: boolean;
+}
+
+const PERIOD_NS = 256_000_000;
+const STREAM_RATE = 18_000_000 * 8; // 18 MB/s
+const UPLOAD_LBA = 20_000_000; // far from the stream's chunks (which start near LBA 16,449)
+
+export async function runRateGuarantee(o: RateGuaranteeOptions): Promise<{ runs: RateGuaranteeRun[]; csv: string; svg: string }> {
+  mkdirSync(o.outDir, { recursive: true });
+  const runs = o.schedulers.map((s) => one(s, o));
+  const seconds = Math.floor(o.durationNs / 1e9);
+  const csv = join(o.outDir, "rate-guarantee.csv");
+  const svg = join(o.outDir, "rate-guarantee.svg");
+  const rows: Array<Array<number | string>> = [];
+  for (const r of runs) for (let t = 0; t < seconds; t++) rows.push([r.scheduler, t, r.sentMBps[t] ?? 0, r.writeMBps[t] ?? 0]);
+  writeCsv(csv, ["scheduler", "time_s", "sent_MBps", "write_MBps"], rows);
+  const data = runs.flatMap((r) => Array.from({ length: seconds }, (_, t) => [
+    { t, MBps: r.sentMBps[t] ?? 0, series: `${r.scheduler}: sent` },
+    { t, MBps: r.writeMBps[t] ?? 0, series: `${r.scheduler}: written` },
+  ]).flat());
+  await writeLineChart(svg, {
+    title: `Sent rate of an 18 MB/s stream, uploader from ${o.writeStartNs / 1e9} s`,
+    x: { field: "t", title: "time (s)" },
+    y: { field: "MBps", title: "MB/s" },
+    color: { field: "series", title: "" },
+    data,
+  });
+  return { runs, csv, svg };
+}
+
+function one(scheduler: "cyclic" | "fifo", o: RateGuaranteeOptions): RateGuaranteeRun {
+  const log = o.log ?? (() => {});
+  const rig = new StreamRig({ files: [{ name: "stream18", bytes: 18_000_000 * 12, rateBps: STREAM_RATE }], policy: scheduler, seed: o.seed });
+  rig.run(500_000_000, scheduler); // boot, SCSI, mount, calibration, link
+  const s = rig.start(0, 6000, { loop: true });
+  const writeBytes = o.writeBytes ?? 10_000_000;
+  const sectors = Math.ceil(writeBytes / 512);
+  const writesPerSecond: number[] = [];
+  let written = 0;
+  let k = 0;
+  const nextWrite = (): void => {
+    const disk = k % 3;
+    const lba = UPLOAD_LBA + Math.floor(k / 3) * sectors;
+    k++;
+    rig.write(disk, lba, sectors, (ok, t) => {
+      if (ok) {
+        written += sectors * 512;
+        const sec = Math.floor(t / 1e9);
+        writesPerSecond[sec] = (writesPerSecond[sec] ?? 0) + (sectors * 512) / 1e6;
+      }
+      if (t < o.durationNs) nextWrite();
+    });
+  };
+  rig.run(o.writeStartNs, scheduler);
+  nextWrite();
+  rig.run(o.durationNs, scheduler);
+  const flow = rig.machine.client!.flow("10.0.0.2:6000");
+  const started = rig.streams[s].id >= 0;
+  const chunk = rig.chunkBytes(s);
+  const udpPerChunk = chunk + STREAM_HEADER_BYTES * Math.ceil(chunk / STREAM_DATA_PER_FRAME);
+  const perSecond = udpPerChunk / (PERIOD_NS / 1e9);
+  const s1 = flow ? flow.seriesOf(1) : new Float64Array(0);
+  const s10 = flow ? flow.seriesOf(0) : new Float64Array(0);
+  const from1 = Math.ceil(o.writeStartNs / 1e9);
+  const to1 = Math.floor(o.durationNs / 1e9);
+  const from10 = Math.ceil(o.writeStartNs / 1e7);
+  const to10 = Math.floor(o.durationNs / 1e7);
+  const pad = (a: Float64Array, n: number): Float64Array => { const b = new Float64Array(n); b.set(a.subarray(0, n)); return b; };
+  const J1s = jitterJ(pad(s1, to1).subarray(from1, to1), perSecond);
+  const J10ms = jitterJ(pad(s10, to10).subarray(from10, to10), perSecond / 100);
+  const J1sBeforeWriter = jitterJ(pad(s1, to1).subarray(3, from1), perSecond);
+  const run: RateGuaranteeRun = {
+    scheduler,
+    J1s, J10ms, J1sBeforeWriter,
+    sentMBps: Array.from(pad(s1, to1), (b) => b / 1e6),
+    writeMBps: Array.from({ length: to1 }, (_, t) => writesPerSecond[t] ?? 0),
+    bytesWritten: written,
+    mismatches: flow?.mismatches ?? 0,
+    lost: flow?.lost ?? 0,
+    streamStarted: started,
+  };
+  log(`${scheduler}: J(1 s) = ${J1s.toFixed(3)} %, J(10 ms) = ${J10ms.toFixed(3)} %, before the writer J(1 s) = ${J1sBeforeWriter.toFixed(3)} %, ${(written / 1e6).toFixed(0)} MB written, payload mismatches ${run.mismatches}`);
+  rig.machine.close();
+  return run;
+}

@@ -1,0 +1,136 @@
+// What every stream experiment needs: a machine whose three disks hold a stream file
+// system with the files to play, the real HiTactix kernel on CPU 1, the host standing
+// in for BSD on CPU 0 (host/peer.ts), and the measurement client checking payloads
+// against the files.
+//
+// Interface:
+//   streamMachine({ files, policy, seed }) -> StreamRig
+//   rig.start(fileIndex, port, loop, noAdmission?) -> Promise-free callback style:
+//        rig.start(...) returns the request seq; rig.streams[] fill in on reply
+//   rig.write(disk, lba, sectors, onDone)   an upload write through the mailbox
+//   rig.run(untilNs, onProgress?)           advance, printing progress on a TTY
+
+import { buildMachine, type Machine } from "../machine.js";
+import { defaultBoard, type BoardConfig } from "../config.js";
+import { formatVolume, importFile, bytesSource, type SfsFile, type SfsVolume } from "../sfs.js";
+import { MailboxPeer } from "../peer.js";
+import { MBOX_BSD_TO_HTX, MBOX_HTX_TO_BSD, BSD_BASE } from "../../common/memmap.js";
+import {
+  MSG_STREAM_START, MSG_WRITE, FLAG_LOOP, FLAG_NO_ADMISSION, BOOT_HTX_POLICY, BOOT_HTX_IP, BOOT_REPORT_TICKS,
+} from "../../common/platform.js";
+import { STREAM_HEADER_BYTES } from "../../devices/measure-client.js";
+import { Rng } from "../rng.js";
+
+export const SERVER_IP = 0x0a000001; // 10.0.0.1
+export const CLIENT_IP = 0x0a000002; // 10.0.0.2
+export const CLIENT_MAC = [0x02, 0x00, 0x00, 0x00, 0x00, 0x02];
+
+export interface FileSpec {
+  name: string;
+  bytes: number;
+  rateBps: number;
+}
+
+export interface RigOptions {
+  files: FileSpec[];
+  policy: "cyclic" | "fifo";
+  seed?: number;
+  periodNs?: number;
+  /** Kernel status line every this many ms (0 = none). */
+  reportMs?: number;
+  onConsole?: (cpu: number, timeNs: number, text: string) => void;
+}
+
+export interface StreamState {
+  file: number;
+  port: number;
+  id: number; // stream id in HiTactix, -1 until the reply, -2 refused
+  reason: number;
+}
+
+export class StreamRig {
+  readonly machine: Machine;
+  readonly peer: MailboxPeer;
+  readonly files: SfsFile[];
+  readonly contents: Uint8Array[];
+  readonly streams: StreamState[] = [];
+  private readonly byPort = new Map<number, number>();
+  writeBuf = BSD_BASE; // CPU 0 is host-driven: BSD's partition is free for upload data
+
+  constructor(readonly opts: RigOptions) {
+    const cfg: BoardConfig = defaultBoard();
+    cfg.seed = opts.seed ?? 1;
+    cfg.cpus[0] = { ...cfg.cpus[0], name: "host", wasm: "host" };
+    cfg.cpus[1].bootArgs = {
+      [BOOT_HTX_POLICY]: opts.policy === "fifo" ? 1 : 0,
+      [BOOT_HTX_IP]: SERVER_IP,
+      [BOOT_REPORT_TICKS]: opts.reportMs ?? 0,
+    };
+    // File contents: deterministic bytes from the seed, kept to verify the payload.
+    const rng = new Rng(cfg.seed ^ 0x5eed);
+    this.contents = opts.files.map((f) => {
+      const b = new Uint8Array(f.bytes);
+      const w = new Uint32Array(b.buffer, 0, f.bytes >> 2);
+      for (let i = 0; i < w.length; i++) w[i] = rng.u32();
+      return b;
+    });
+    this.machine = buildMachine(cfg, {
+      expected: (flowKey, offset, length) => {
+        const i = this.byPort.get(Number(flowKey.split(":")[1]));
+        if (i === undefined) return undefined;
+        const c = this.contents[this.streams[i].file];
+        return offset + length <= c.length ? c.subarray(offset, offset + length) : undefined;
+      },
+      onConsole: opts.onConsole ? (l) => opts.onConsole!(l.cpu, l.timeNs, l.text) : undefined,
+    });
+    // Write the volume straight into the disks' backends, as `hitactix disk import` would.
+    const backends = this.machine.disks.map((d) => d.backend);
+    const vol: SfsVolume = formatVolume(backends, 0x48545801);
+    this.files = opts.files.map((f, i) => importFile(vol, f.name, bytesSource(this.contents[i]), f.rateBps, opts.periodNs ?? 256_000_000));
+    this.peer = new MailboxPeer(this.machine.board, 0, 1, MBOX_BSD_TO_HTX, MBOX_HTX_TO_BSD);
+  }
+
+  /** Ask HiTactix to start file `file` toward the client's UDP `port`. */
+  start(file: number, port: number, opts: { loop?: boolean; noAdmission?: boolean } = {}): number {
+    const i = this.streams.length;
+    this.streams.push({ file, port, id: -1, reason: 0 });
+    this.byPort.set(port, i);
+    const mac = CLIENT_MAC;
+    const flags = (opts.loop ? FLAG_LOOP : 0) | (opts.noAdmission ? FLAG_NO_ADMISSION : 0);
+    this.peer.request(MSG_STREAM_START, [
+      file, CLIENT_IP, port | (5000 << 16), flags,
+      mac[0] | (mac[1] << 8) | (mac[2] << 16) | (mac[3] << 24), mac[4] | (mac[5] << 8),
+    ], (result, reason) => {
+      this.streams[i].id = result >= 0 ? result : -2;
+      this.streams[i].reason = reason;
+    });
+    return i;
+  }
+
+  /** An upload write of `sectors` from the upload buffer; onDone(ok, timeNs). */
+  write(disk: number, lba: number, sectors: number, onDone: (ok: boolean, timeNs: number) => void): void {
+    this.peer.request(MSG_WRITE, [disk, lba, sectors, this.writeBuf], (result, _reason, t) => onDone(result >= 0, t));
+  }
+
+  /** Bytes per period of stream i (its chunk), the rate it is owed. */
+  chunkBytes(i: number): number {
+    return this.files[this.streams[i].file].chunk;
+  }
+
+  run(untilNs: number, label = "", stepNs = 1_000_000_000): void {
+    const b = this.machine.board;
+    const t0 = performance.now();
+    let shown = t0;
+    while (b.sched.now < untilNs) {
+      b.run(Math.min(untilNs, b.sched.now + stepNs));
+      const now = performance.now();
+      if (process.stderr.isTTY && now - shown > 1000) {
+        process.stderr.write(`\r${label} ${(b.sched.now / 1e9).toFixed(0)} / ${(untilNs / 1e9).toFixed(0)} s virtual (${((b.sched.now / 1e9) / ((now - t0) / 1000)).toFixed(1)}x real time) `);
+        shown = now;
+      }
+    }
+    if (shown !== t0) process.stderr.write("\n");
+  }
+}
+
+export const STREAM_DATA_PER_FRAME = 1472 - STREAM_HEADER_BYTES;
