@@ -1,52 +1,68 @@
 // Admission control: a stream is started only if every disk can still read its share
 // of every period in time. HiTactix budgets from MEASURED disk times (PAPER.md section
-// 6, against the Delta-L scheduler's predicted worst case): at mount, the kernel times
-// reads on each disk (calibrate.ts) and sets, per disk, a positioning cost (a read of
-// one sector after a full-stroke seek) and a transfer cost per byte (a large read in
-// the slowest, innermost zone).
+// 6, against the Delta-L scheduler's predicted worst case): at mount the kernel times
+// reads on each disk (calibrate.ts): a worst-case positioning (full-stroke seek and
+// rotation) and the transfer time per byte at NPOINT places across the zones. A
+// stream's chunk is costed at the zone where its file's chunks actually lie.
 //
 // Because chunks are striped round-robin and every stream moves to the next disk each
-// period, the streams fall into NDISK fixed groups (the disk they read in period 0 of
-// the grid, minus their start): each period, each group reads from one disk, and the
-// groups rotate. A disk's load in a period is therefore one group's load; admission
-// puts a new stream in the group with the most room and refuses it if even that group
-// would exceed RT_UTILIZATION of the period.
+// period, the streams fall into NDISK fixed groups: each period each group reads from
+// one disk, and the groups rotate. A disk's load in a period is therefore one group's
+// load; admission puts a new stream in the group with the most room and refuses it if
+// even that group would exceed RT_UTILIZATION_PERCENT of the period.
 //
 // Interface:
-//   admitSetDisk(disk, positionNs, psPerByte)   calibration results
-//   admitChunkNs(chunkBytes)                    worst service time of one chunk
-//   admit(chunkBytes) -> group, or -1           reserve; admitRelease(group, chunkBytes)
-//   admitGroupLoadNs(g)                         for reports
+//   admitSetDisk(disk, positionNs, capacity), admitSetRate(disk, point, psPerByte)
+//   admitChunkNs(chunkBytes, maxLba)   worst service time of one chunk of a file
+//   admit(chunkBytes, maxLba) -> group, or -1;  admitRelease(group, cost)
+//   admitGroupLoadNs(g)
 
 import { NDISK, PERIOD_NS } from "./param";
 
-/** Share of each period the real-time reads of one disk may take (the rest is left
- *  for non-real-time requests and to absorb one NRT piece of delay). */
-export const RT_UTILIZATION_PERCENT: u64 = 80;
+/** Share of each period the real-time reads of one disk may take; the rest is for
+ *  non-real-time pieces (one of which may delay the next period's reads). */
+export const RT_UTILIZATION_PERCENT: u64 = 90;
+export const NPOINT: u32 = 3;
 
 let positionNs: u64 = 0; // worst over the disks
-let psPerByte: u64 = 0; // worst over the disks, picoseconds per byte
+let capacity: u64 = 0; // smallest disk, sectors
+const psPerByte = new StaticArray<u64>(NPOINT); // worst over the disks, per point
 const groupLoad = new StaticArray<u64>(NDISK);
 export let calibrated: bool = false;
 
-export function admitSetDisk(disk: u32, posNs: u64, ps: u64): void {
+export function admitSetDisk(disk: u32, posNs: u64, cap: u64): void {
   if (posNs > positionNs) positionNs = posNs;
-  if (ps > psPerByte) psPerByte = ps;
+  if (capacity == 0 || cap < capacity) capacity = cap;
+}
+
+export function admitSetRate(disk: u32, point: u32, ps: u64): void {
+  if (ps > psPerByte[point]) psPerByte[point] = ps;
   calibrated = true;
 }
 
-export function admitChunkNs(chunkBytes: u32): u64 {
-  return positionNs + (<u64>chunkBytes * psPerByte) / 1000;
+/** Transfer cost per byte at an LBA, interpolated between the measured points (zones
+ *  slow down steadily from the outer edge inward). */
+function psAt(lba: u64): u64 {
+  if (capacity == 0) return psPerByte[NPOINT - 1];
+  let x = (lba * <u64>(NPOINT - 1) * 1000) / capacity; // point index x 1000
+  let p = <u32>(x / 1000);
+  if (p >= NPOINT - 1) return psPerByte[NPOINT - 1];
+  let f = x % 1000;
+  let a = psPerByte[p], b = psPerByte[p + 1];
+  return b >= a ? a + ((b - a) * f + 999) / 1000 : a; // never below the slower side's share
+}
+
+export function admitChunkNs(chunkBytes: u32, maxLba: u64): u64 {
+  return positionNs + (<u64>chunkBytes * psAt(maxLba)) / 1000;
 }
 
 export function admitGroupLoadNs(g: u32): u64 {
   return groupLoad[g];
 }
 
-/** Reserve room for a stream whose chunk is `chunkBytes`: the group, or -1. */
-export function admit(chunkBytes: u32): i32 {
+/** Reserve `cost` ns per period in the group with the most room: the group, or -1. */
+export function admit(cost: u64): i32 {
   if (!calibrated) return -1;
-  let cost = admitChunkNs(chunkBytes);
   let limit = (PERIOD_NS * RT_UTILIZATION_PERCENT) / 100;
   let best: i32 = -1;
   for (let g: u32 = 0; g < NDISK; g++) {
@@ -56,7 +72,6 @@ export function admit(chunkBytes: u32): i32 {
   return best;
 }
 
-export function admitRelease(g: u32, chunkBytes: u32): void {
-  let cost = admitChunkNs(chunkBytes);
+export function admitRelease(g: u32, cost: u64): void {
   groupLoad[g] = groupLoad[g] > cost ? groupLoad[g] - cost : 0;
 }

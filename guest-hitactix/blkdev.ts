@@ -21,6 +21,8 @@ export class BlkReq {
   buf: usize = 0; // physical address of the data
   op: u32 = REQ_READ;
   cls: u32 = CLASS_RT;
+  /** Never split (a measurement that must reach the disk as one command). */
+  whole: bool = false;
   status: u32 = 0; // 0 = good, else the driver's error code
   enqueuedAt: u64 = 0;
   issuedAt: u64 = 0;

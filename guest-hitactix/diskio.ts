@@ -64,7 +64,7 @@ export function diskioSubmit(r: BlkReq): void {
   r.status = 0;
   let pol = policies[r.disk]!;
   let split = pol.splitBytes() / SECTOR;
-  if (r.cls == CLASS_NRT && split != 0 && r.sectors > split) {
+  if (r.cls == CLASS_NRT && split != 0 && r.sectors > split && !r.whole) {
     // Split into pieces of at most `split` sectors; the parent completes with the last.
     r.pending = 0;
     let off: u32 = 0;

@@ -73,6 +73,7 @@ export class Stream {
   ended: bool = false; // no more reads (end of file, no loop)
   startPeriod: u64 = 0; // first period whose start issues this stream's first read
   group: i32 = -1; // admission group (admission.ts), -1 none
+  cost: u64 = 0; // its reserved disk time per period, ns
   // counters
   bytesSent: u64 = 0;
   framesSent: u64 = 0;

@@ -1,76 +1,92 @@
-// HiTactix kernel entry (CPU 1). At this stage of the project it is the minimal
-// real-time kernel of the foundation: it boots, runs a periodic tick keyed to
-// absolute deadlines (no drift), and serves the mailbox from BSD: every PING gets a
-// PONG with the argument plus one, in order, with back-pressure both ways.
-//
-// Entry points called by the board: boot() once, irq(vector) per interrupt; each runs
-// to completion and returns (the CPU then halts until the next interrupt).
+// HiTactix kernel entry (CPU 1): boot calls each subsystem's init in order (xv6's
+// main.c), then everything is driven by interrupts:
+//   timer -> alarms (isochronous threads, disk schedule boundaries, device timeouts)
+//   IPI   -> the mailbox service (requests from BSD)
+//   SCSI  -> the sym driver -> the disk I/O control thread
+//   NIC   -> the AceNIC driver -> the distribution thread's transmit space
+// Bring-up is a chain of completions: SCSI ready -> mount the stream file system ->
+// calibrate the disks (admission control) -> accept streams; the NIC comes up beside.
 
-import { IRQ_TIMER, IRQ_IPI, BOOT_TICK_NS, BOOT_SPIN, BOOT_REPORT_TICKS, MSG_PING, MSG_PONG } from "../common/platform";
-import { MBOX_BSD_TO_HTX, MBOX_HTX_TO_BSD } from "../common/memmap";
-import { cpuId, now, setDeadline, sendIpi, bootArg } from "../guest-lib/cpu";
-import { cputs, cputu, cputsec, kprint } from "../guest-lib/console";
-import { mboxInit, mboxSend, mboxRecv, mboxDone, rxType, rxSeq, rxArg } from "../guest-lib/mailbox";
-
-const BSD_CPU: u32 = 0;
+import { IRQ_TIMER, IRQ_IPI, IRQ_SCSI, IRQ_NIC, BOOT_HTX_POLICY, BOOT_HTX_IP, BOOT_REPORT_TICKS } from "../common/platform";
+import { cpuId, now, bootArg } from "../guest-lib/cpu";
+import { cputs, cputu, kprint } from "../guest-lib/console";
+import { alarmNew, alarmAt, alarmFire } from "./alarm";
+import { threadPeriodic, isoReport } from "./isosched";
+import { diskioInit, POLICY_FIFO, POLICY_CYCLIC, diskioPolicy } from "./diskio";
+import { SymBlock } from "./blkdev-sym";
+import { AceNicNet } from "./netdev-acenic";
+import { setTxSpace } from "./netdev";
+import { distribInit, distribPeriod, distribSendTick, activeStreams } from "./distrib";
+import { sfsMount, sfsSectors } from "./sfs";
+import { calibrate } from "./calibrate";
+import { serviceInit, serviceIntr, setMounted } from "./service";
+import { NDISK, PERIOD_NS, SEND_TICK_NS } from "./param";
+import { symInit, symIntr } from "../guest-lib/drivers/sym53c8xx";
+import { nicInit, nicIntr, nic } from "../guest-lib/drivers/acenic";
 
 let me: u32 = 0;
-let tickNs: u64 = 0; // period of the tick (boot parameter)
-let epoch: u64 = 0; // time of tick 0: deadlines are epoch + n * tickNs
-let ticks: u64 = 0;
-let spin: u32 = 0; // extra work per tick (load demonstration)
-let reportEvery: u64 = 0;
-let pings: u32 = 0;
-let pongs: u32 = 0;
-let heldType: u32 = 0; // a message taken from the ring but not yet answered
-let heldSeq: u32 = 0;
-let heldArg: u32 = 0;
-let spinSink: u32 = 0;
+let epoch: u64 = 0;
+let reportMs: u64 = 0;
+let reportAlarm: i32 = -1;
+let reports: u64 = 0;
+let policy: u32 = POLICY_CYCLIC;
 
 export function boot(): void {
   me = cpuId();
-  tickNs = <u64>bootArg(me, BOOT_TICK_NS);
-  spin = bootArg(me, BOOT_SPIN);
-  reportEvery = <u64>bootArg(me, BOOT_REPORT_TICKS);
-  mboxInit(MBOX_HTX_TO_BSD);
-  cputs("hitactix: boot on cpu "); cputu(me); cputs(", tick "); cputu(tickNs / 1000); kprint(" us");
+  policy = bootArg(me, BOOT_HTX_POLICY) == 1 ? POLICY_FIFO : POLICY_CYCLIC;
+  reportMs = <u64>bootArg(me, BOOT_REPORT_TICKS);
+  cputs("hitactix: boot on cpu "); cputu(me); cputs(", period "); cputu(PERIOD_NS / 1000000);
+  cputs(" ms, disk policy "); kprint(policy == POLICY_FIFO ? "fifo" : "cyclic");
   epoch = now();
-  if (tickNs != 0) setDeadline(epoch + tickNs);
+  serviceInit();
+  diskioInit(new SymBlock(), policy);
+  symInit(scsiReady);
+  nicInit(nicReady);
+  setTxSpace(distribSendTick);
+  if (reportMs != 0) {
+    reportAlarm = alarmNew(report, 0);
+    alarmAt(reportAlarm, epoch + reportMs * 1000000);
+  }
+}
+
+function scsiReady(): void {
+  kprint("hitactix: scsi ready");
+  sfsMount(NDISK, mounted);
+}
+
+function mounted(ok: bool): void {
+  if (!ok) return; // the reason is on the console; streams are refused (not mounted)
+  calibrate(NDISK, sfsSectors, calibrated);
+}
+
+function calibrated(): void {
+  setMounted(true);
+  kprint("hitactix: ready for streams");
+}
+
+function nicReady(): void {
+  kprint("hitactix: link up");
+  distribInit(new AceNicNet(), nic.mac, bootArg(me, BOOT_HTX_IP));
+  // The distribution thread's period grid starts at the next whole period.
+  let t = now();
+  let first = epoch + ((t - epoch) / PERIOD_NS + 1) * PERIOD_NS;
+  threadPeriodic("distrib", PERIOD_NS, PERIOD_NS / 4, distribPeriod, first);
+  threadPeriodic("pacer", SEND_TICK_NS, SEND_TICK_NS / 2, distribSendTick, first + SEND_TICK_NS);
+}
+
+function report(arg: u32): void {
+  reports++;
+  cputs("hitactix: t="); cputu((now() - epoch) / 1000000); cputs(" ms streams="); cputu(activeStreams);
+  let pol = diskioPolicy(0);
+  for (let i: u32 = 0; i < pol.counters(); i++) { cputs(" "); cputs(pol.counterName(i)); cputs("="); cputu(pol.counter(i)); }
+  kprint("");
+  isoReport();
+  alarmAt(reportAlarm, epoch + (reports + 1) * reportMs * 1000000);
 }
 
 export function irq(vector: u32): void {
-  if (vector == IRQ_TIMER) tick();
-  else if (vector == IRQ_IPI) serveMailbox();
-}
-
-function tick(): void {
-  ticks++;
-  setDeadline(epoch + (ticks + 1) * tickNs);
-  let x: u32 = <u32>ticks;
-  for (let i: u32 = 0; i < spin; i++) x = x * 1103515245 + 12345;
-  spinSink = x;
-  if (reportEvery != 0 && ticks % reportEvery == 0) {
-    cputs("hitactix: t="); cputsec(now()); cputs(" ticks="); cputu(ticks);
-    cputs(" pings="); cputu(pings); cputs(" pongs="); cputu(pongs); cputs("\n");
-  }
-}
-
-/** Answer every PING we can; stop (leaving the rest queued) when our reply ring is full. */
-function serveMailbox(): void {
-  let sent = false;
-  for (;;) {
-    if (heldType == 0) {
-      if (!mboxRecv(MBOX_BSD_TO_HTX)) break;
-      heldType = rxType; heldSeq = rxSeq; heldArg = rxArg(0);
-      if (heldType == MSG_PING) pings++;
-    }
-    if (heldType == MSG_PING) {
-      if (!mboxSend(MBOX_HTX_TO_BSD, MSG_PONG, heldSeq, heldArg + 1, 0, 0, 0)) break; // full: BSD will wake us
-      pongs++;
-      sent = true;
-    }
-    heldType = 0;
-  }
-  mboxDone(MBOX_BSD_TO_HTX, BSD_CPU);
-  if (sent) sendIpi(BSD_CPU);
+  if (vector == IRQ_TIMER) alarmFire();
+  else if (vector == IRQ_IPI) serviceIntr();
+  else if (vector == IRQ_SCSI) symIntr();
+  else if (vector == IRQ_NIC) nicIntr();
 }

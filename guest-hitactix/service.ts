@@ -16,8 +16,9 @@ import { sendIpi } from "../guest-lib/cpu";
 import { dmaAlloc } from "../guest-lib/dma";
 import { BlkReq, REQ_WRITE, CLASS_NRT } from "./blkdev";
 import { diskioSubmit } from "./diskio";
-import { distribStart, distribStop, streams, periodIndex, setStreamEnded } from "./distrib";
-import { admit, admitRelease } from "./admission";
+import { distribStart, distribStop, streams, periodIndex, setStreamEnded, StreamFile } from "./distrib";
+import { admit, admitRelease, admitChunkNs, admitGroupLoadNs } from "./admission";
+import { cputs, cputu, kprint } from "../guest-lib/console";
 import { sfsFiles, sfsFile } from "./sfs";
 import { NDISK, NSTREAM } from "./param";
 import { Thread, threadEvent, threadRun } from "./isosched";
@@ -57,8 +58,19 @@ export function setMounted(ok: bool): void {
 
 function onStreamEnded(i: u32): void {
   let s = streams[i];
-  if (s.group >= 0) admitRelease(<u32>s.group, s.file.chunk);
+  if (s.group >= 0) admitRelease(<u32>s.group, s.cost);
   s.group = -1;
+}
+
+/** The highest LBA any chunk of a file occupies (its slowest zone). */
+function maxLba(f: StreamFile): u64 {
+  let m: u64 = 0;
+  for (let c: u32 = 0; c < f.chunks; c++) {
+    let e = f.extents + <usize>c * 16;
+    let end = <u64>load<u32>(e + 4) + load<u32>(e + 8);
+    if (end > m) m = end;
+  }
+  return m;
 }
 
 /** Queue a reply; sent at once if the ring has room, else with the next wakeup. */
@@ -139,8 +151,14 @@ function startStream(): void {
   if (fi >= sfsFiles) { reply(hSeq, -1, ERR_NO_SUCH_FILE); return; }
   let f = sfsFile(fi);
   let bypass = (hArgs[3] & FLAG_NO_ADMISSION) != 0;
-  let g = bypass ? -1 : admit(f.chunk);
-  if (g < 0 && !bypass) { reply(hSeq, -1, ERR_ADMISSION); return; }
+  let cost = admitChunkNs(f.chunk, maxLba(f));
+  let g = bypass ? -1 : admit(cost);
+  if (g < 0 && !bypass) {
+    cputs("hitactix: stream of file "); cputu(fi); cputs(" refused: a chunk needs "); cputu(cost / 1000);
+    cputs(" us of disk per period, the fullest group has "); cputu(admitGroupLoadNs(0) / 1000); kprint(" us");
+    reply(hSeq, -1, ERR_ADMISSION);
+    return;
+  }
   // Start in the period that puts chunk 0's disk in group g: disk(k) = (first + k - start).
   let first = load<u32>(f.extents);
   let k = periodIndex + 1;
@@ -148,7 +166,8 @@ function startStream(): void {
   store<u32>(mac, hArgs[4]);
   store<u16>(mac + 4, <u16>hArgs[5]);
   let id = distribStart(f, mac, hArgs[1], hArgs[2] & 0xffff, hArgs[2] >> 16, (hArgs[3] & FLAG_LOOP) != 0, k, g);
-  if (id < 0) { if (g >= 0) admitRelease(<u32>g, f.chunk); reply(hSeq, -1, ERR_TABLE_FULL); return; }
+  if (id < 0) { if (g >= 0) admitRelease(<u32>g, cost); reply(hSeq, -1, ERR_TABLE_FULL); return; }
+  streams[id].cost = cost;
   reply(hSeq, id, 0);
 }
 

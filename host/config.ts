@@ -8,7 +8,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PIII_600, type CostTable } from "./costs.js";
 import { BSD_BASE, BSD_END, HTX_BASE, HTX_END, RAM_SIZE } from "../common/memmap.js";
-import { BOOT_TICK_NS, BOOT_PING_BURST, BOOT_PING_TOTAL, BOOT_SPIN, BOOT_REPORT_TICKS } from "../common/platform.js";
+import { BOOT_TICK_NS, BOOT_PING_BURST, BOOT_PING_TOTAL, BOOT_SPIN, BOOT_REPORT_TICKS, BOOT_HTX_POLICY, BOOT_HTX_IP } from "../common/platform.js";
 
 export interface CpuConfig {
   /** Guest name used in reports. */
@@ -107,9 +107,9 @@ export function defaultBoard(): BoardConfig {
         partition: { base: HTX_BASE, end: HTX_END },
         bootAtNs: 0,
         bootArgs: {
-          [BOOT_TICK_NS]: 1_000_000, // 1 ms isochronous tick
-          [BOOT_SPIN]: 0,
-          [BOOT_REPORT_TICKS]: 1000,
+          [BOOT_HTX_POLICY]: 0, // cyclic disk I/O scheduling
+          [BOOT_HTX_IP]: 0x0a000001, // 10.0.0.1
+          [BOOT_REPORT_TICKS]: 5000, // a status report every 5 s
         },
       },
     ],

@@ -22,7 +22,7 @@ describe("board: two kernels and the mailbox", () => {
     const b = board(() => {}, c);
     b.run(10_000_000);
     expect(c.lines.find((l) => l.cpu === 0)?.text).toBe("bsd: boot on cpu 0, hz 100, 10000 pings to send");
-    expect(c.lines.find((l) => l.cpu === 1)?.text).toBe("hitactix: boot on cpu 1, tick 1000 us");
+    expect(c.lines.find((l) => l.cpu === 1)?.text).toBe("hitactix: boot on cpu 1, period 256 ms, disk policy cyclic");
   });
 
   it("delivers every message in order, with back-pressure when a ring is full", () => {
@@ -37,7 +37,7 @@ describe("board: two kernels and the mailbox", () => {
     expect(done?.text).toMatch(/^bsd: all 5000 pongs back at t=\S+, errors=0, ring full (\d+) times$/);
     const full = Number(/ring full (\d+) times/.exec(done!.text)![1]);
     expect(full).toBeGreaterThan(0);
-    expect(c.lines.some((l) => l.text.includes("pings=5000 pongs=5000"))).toBe(true);
+    expect(b.cpus[1].report).toBeUndefined();
   });
 
   it("charges an IPI: the sender a local register write, the target the APIC latency then entry", () => {
@@ -66,6 +66,8 @@ describe("board: cycle accounting", () => {
     const period = 1_000_000; // 1 ms = 600,000 cycles
     const b = board((cfg) => {
       cfg.cpus = [{ ...cfg.cpus[1], name: "loadgen", wasm: guest("test-loadgen"), bootArgs: { [BOOT_TICK_NS]: period, [BOOT_SPIN]: 20_000 } }];
+      delete cfg.nic; // a one-CPU board with no devices
+      delete cfg.scsi;
     });
     b.run(period * 3);
     const c = b.cpus[0];

@@ -76,9 +76,9 @@ function point(n: number, o: FastIoOptions): FastIoPoint {
   const fileBytes = Math.ceil((o.rateBps / 8) * 4); // 4 s of data each, looped
   const files = Array.from({ length: n }, (_, i) => ({ name: `s${i}`, bytes: fileBytes, rateBps: o.rateBps }));
   const rig = new StreamRig({ files, policy: "cyclic", seed: o.seed });
-  rig.run(500_000_000);
+  rig.boot();
   for (let i = 0; i < n; i++) rig.start(i, 6000 + i, { loop: true, noAdmission: true });
-  const t0 = 500_000_000 + warm;
+  const t0 = rig.machine.board.sched.now + warm;
   rig.run(t0, `${n} streams`);
   const client = rig.machine.client!;
   const data = (): number => client.flows().reduce((a, f) => a + f.dataBytes, 0);

@@ -66,7 +66,7 @@ export async function runRateGuarantee(o: RateGuaranteeOptions): Promise<{ runs:
 function one(scheduler: "cyclic" | "fifo", o: RateGuaranteeOptions): RateGuaranteeRun {
   const log = o.log ?? (() => {});
   const rig = new StreamRig({ files: [{ name: "stream18", bytes: 18_000_000 * 12, rateBps: STREAM_RATE }], policy: scheduler, seed: o.seed });
-  rig.run(500_000_000, scheduler); // boot, SCSI, mount, calibration, link
+  rig.boot(); // SCSI, mount, calibration, link
   const s = rig.start(0, 6000, { loop: true });
   const writeBytes = o.writeBytes ?? 10_000_000;
   const sectors = Math.ceil(writeBytes / 512);

@@ -56,6 +56,9 @@ export class StreamRig {
   readonly streams: StreamState[] = [];
   private readonly byPort = new Map<number, number>();
   writeBuf = BSD_BASE; // CPU 0 is host-driven: BSD's partition is free for upload data
+  /** Virtual time HiTactix said "ready for streams" (mounted and calibrated), or -1. */
+  readyAtNs = -1;
+  readonly console: string[] = [];
 
   constructor(readonly opts: RigOptions) {
     const cfg: BoardConfig = defaultBoard();
@@ -81,13 +84,26 @@ export class StreamRig {
         const c = this.contents[this.streams[i].file];
         return offset + length <= c.length ? c.subarray(offset, offset + length) : undefined;
       },
-      onConsole: opts.onConsole ? (l) => opts.onConsole!(l.cpu, l.timeNs, l.text) : undefined,
+      onConsole: (l) => {
+        if (l.text === "hitactix: ready for streams") this.readyAtNs = l.timeNs;
+        if (this.console.length < 10_000) this.console.push(l.text);
+        opts.onConsole?.(l.cpu, l.timeNs, l.text);
+      },
     });
     // Write the volume straight into the disks' backends, as `hitactix disk import` would.
     const backends = this.machine.disks.map((d) => d.backend);
     const vol: SfsVolume = formatVolume(backends, 0x48545801);
     this.files = opts.files.map((f, i) => importFile(vol, f.name, bytesSource(this.contents[i]), f.rateBps, opts.periodNs ?? 256_000_000));
     this.peer = new MailboxPeer(this.machine.board, 0, 1, MBOX_BSD_TO_HTX, MBOX_HTX_TO_BSD);
+  }
+
+  /** Run until HiTactix has mounted the volume and calibrated the disks. */
+  boot(limitNs = 10_000_000_000): void {
+    const b = this.machine.board;
+    while (this.readyAtNs < 0 && b.sched.now < limitNs && !b.cpus[1].report) b.run(b.sched.now + 50_000_000);
+    if (this.readyAtNs < 0) {
+      throw new Error(`HiTactix did not become ready for streams by ${limitNs / 1e9} s: ${b.cpus[1].report?.message ?? this.console.slice(-5).join(" | ")}`);
+    }
   }
 
   /** Ask HiTactix to start file `file` toward the client's UDP `port`. */
