@@ -54,6 +54,10 @@ export function diskioInit(d: BlockDevice, policy: u32): void {
   }
 }
 
+export function diskioOutstanding(disk: u32): u32 {
+  return outstanding[disk];
+}
+
 export function diskioPolicy(disk: u32): DiskPolicy {
   return policies[disk]!;
 }

@@ -12,7 +12,8 @@ import { cpuId, now, bootArg } from "../guest-lib/cpu";
 import { cputs, cputu, kprint } from "../guest-lib/console";
 import { alarmNew, alarmAt, alarmFire } from "./alarm";
 import { threadPeriodic, isoReport } from "./isosched";
-import { diskioInit, POLICY_FIFO, POLICY_CYCLIC, diskioPolicy } from "./diskio";
+import { diskioInit, POLICY_FIFO, POLICY_CYCLIC, diskioPolicy, diskioOutstanding } from "./diskio";
+import { sym } from "../guest-lib/drivers/sym53c8xx";
 import { SymBlock } from "./blkdev-sym";
 import { AceNicNet } from "./netdev-acenic";
 import { setTxSpace } from "./netdev";
@@ -79,6 +80,8 @@ function report(arg: u32): void {
   cputs("hitactix: t="); cputu((now() - epoch) / 1000000); cputs(" ms streams="); cputu(activeStreams);
   let pol = diskioPolicy(0);
   for (let i: u32 = 0; i < pol.counters(); i++) { cputs(" "); cputs(pol.counterName(i)); cputs("="); cputu(pol.counter(i)); }
+  cputs(" outstanding="); cputu(diskioOutstanding(0)); cputs("/"); cputu(diskioOutstanding(1)); cputs("/"); cputu(diskioOutstanding(2));
+  cputs(" symBusy="); cputu(sym.busy);
   kprint("");
   isoReport();
   alarmAt(reportAlarm, epoch + (reports + 1) * reportMs * 1000000);
