@@ -7,7 +7,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { openSync, writeSync, closeSync } from "node:fs";
 import type { BoardSummary } from "./board.js";
 import { buildMachine } from "./machine.js";
-import { defaultBoard } from "./config.js";
+import { defaultBoard, type BoardConfig } from "./config.js";
 import { parseTime } from "./units.js";
 import { diskCommand } from "./cli-disk.js";
 import { experimentCommand } from "./cli-experiment.js";
@@ -62,6 +62,25 @@ function printSummary(s: BoardSummary): void {
   if (logs.length) console.log(`device/guest log: ${logs.map(([k, v]) => `${v} ${k}`).join(", ")}`);
 }
 
+/** Fault-injection options onto the board description, with clear errors. */
+function applyFaults(cfg: BoardConfig, o: { nicDrop?: number; diskSlowdown?: number; mediumError?: string[] }): void {
+  if (o.nicDrop !== undefined) {
+    if (!(o.nicDrop >= 0 && o.nicDrop <= 1)) throw new Error(`--nic-drop must be a probability between 0 and 1 (got ${o.nicDrop})`);
+    if (cfg.nic) cfg.nic.rxDropProbability = o.nicDrop;
+  }
+  const disks = cfg.scsi?.disks ?? [];
+  if (o.diskSlowdown !== undefined) {
+    if (!(o.diskSlowdown >= 1)) throw new Error(`--disk-slowdown must be a factor of 1 or more (got ${o.diskSlowdown})`);
+    for (const d of disks) d.faults = { ...d.faults, slowdown: o.diskSlowdown };
+  }
+  for (const spec of o.mediumError ?? []) {
+    const m = /^(\d+):(\d+):(\d+)$/.exec(spec);
+    if (!m || Number(m[1]) >= disks.length) throw new Error(`--medium-error "${spec}" must be disk:lba:count with disk < ${disks.length}`);
+    const d = disks[Number(m[1])];
+    d.faults = { ...d.faults, mediumErrors: [...(d.faults?.mediumErrors ?? []), { lba: Number(m[2]), count: Number(m[3]), kind: "both" }] };
+  }
+}
+
 export function buildProgram(): Command {
   const program = new Command();
   program.name("hitactix").description("Emulated testbed of the HiTactix-BSD stream server").showHelpAfterError();
@@ -74,13 +93,18 @@ export function buildProgram(): Command {
     .option("--trace <file>", "write every event (time, kind, argument) to a file")
     .option("--pcap <file>", "write every frame on the NIC's wire to a pcap file")
     .option("--disk <images...>", "disk images for the SCSI bus, in SCSI ID order (default: three 18 GiB disks in memory)")
+    .option("--nic-drop <p>", "fault injection: probability that a frame from the wire is lost (seeded)", Number)
+    .option("--disk-slowdown <factor>", "fault injection: multiply every disk's mechanical times", Number)
+    .option("--medium-error <disk:lba:count...>", "fault injection: unreadable/unwritable LBA range on a disk")
     .option("--json", "print the summary as one JSON object on the last line")
     .option("--quiet", "do not print the guests' consoles")
-    .action((o: { until: number; seed: number; trace?: string; pcap?: string; disk?: string[]; json?: boolean; quiet?: boolean }) => {
+    .action((o: { until: number; seed: number; trace?: string; pcap?: string; disk?: string[]; json?: boolean; quiet?: boolean;
+      nicDrop?: number; diskSlowdown?: number; mediumError?: string[] }) => {
       const cfg = defaultBoard();
       cfg.seed = o.seed;
       if (o.pcap && cfg.nic) cfg.nic.pcap = o.pcap;
       if (o.disk && cfg.scsi) cfg.scsi.disks = o.disk.map((image) => ({ image }));
+      applyFaults(cfg, o);
       const trace = o.trace ? new TraceFile(o.trace) : undefined;
       const machine = buildMachine(cfg, {
         traceSink: trace?.sink,
