@@ -105,8 +105,12 @@ function kick(disk: u32): void {
     r.issuedAt = t;
     dev!.submit(r);
   }
+  // Wake at the policy's next boundary, only if it is still ahead: a boundary already
+  // past means the policy waits for a request at the disk, whose completion kicks us.
+  // (Re-arming a past alarm here made the timer fire every 8.8 us forever, starving the
+  // SCSI interrupt that would have ended the wait: a livelock seen under upload.)
   let w = pol.wakeAt();
-  if (w != 0) alarmAt(alarms[disk], w); else alarmCancel(alarms[disk]);
+  if (w > t) alarmAt(alarms[disk], w); else alarmCancel(alarms[disk]);
 }
 
 export function diskioComplete(r: BlkReq): void {

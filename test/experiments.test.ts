@@ -6,8 +6,32 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runFastIo } from "../host/experiments/fast-io.js";
+import { runRateGuarantee } from "../host/experiments/rate-guarantee.js";
 
 const out = mkdtempSync(join(tmpdir(), "htx-exp-"));
+
+describe("rate guarantee (shortened: writer from 4 s to 12 s)", () => {
+  it("cyclic keeps J over 1 s windows below 1 %; FIFO is many times worse", async () => {
+    const r = await runRateGuarantee({ schedulers: ["cyclic", "fifo"], durationNs: 12e9, writeStartNs: 4e9, outDir: out, seed: 1 });
+    const [cyc, fifo] = r.runs;
+    for (const run of r.runs) {
+      expect(run.streamStarted).toBe(true);
+      expect(run.mismatches).toBe(0);
+      expect(run.bytesWritten).toBeGreaterThan(50_000_000); // the upload progresses under both
+      expect(run.J1sBeforeWriter).toBeLessThan(0.1);
+    }
+    expect(cyc.J1s).toBeLessThan(1);
+    expect(fifo.J1s).toBeGreaterThan(cyc.J1s * 20);
+    expect(fifo.J1s).toBeGreaterThan(10);
+  });
+
+  it("is deterministic", async () => {
+    const a = await runRateGuarantee({ schedulers: ["cyclic"], durationNs: 6e9, writeStartNs: 3e9, outDir: out, seed: 3 });
+    const b = await runRateGuarantee({ schedulers: ["cyclic"], durationNs: 6e9, writeStartNs: 3e9, outDir: out, seed: 3 });
+    expect(a.runs[0].sentMBps).toEqual(b.runs[0].sentMBps);
+    expect(a.runs[0].bytesWritten).toBe(b.runs[0].bytesWritten);
+  });
+});
 
 describe("fast I/O (shortened)", () => {
   it("sends every requested rate below the disk limit in full; CPU load grows linearly", async () => {
