@@ -4,7 +4,7 @@
 // the total rate of stream data the measurement client received in a steady-state
 // window, and HiTactix's CPU load over that window (cycle accounting). Then: a linear
 // fit of load against requested rate (r^2, where it would reach 100 %), and the largest
-// requested rate still sent in full (within 0.1 %). Streams are started past admission
+// requested rate still sent in full (within 0.1 %), the fit taken over those points. Streams are started past admission
 // control (FLAG_NO_ADMISSION) so the disks' own limit shows; admission's verdict for
 // each point is reported beside it.
 
@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { mkdirSync } from "node:fs";
 import { StreamRig } from "./setup.js";
 import { linearFit, saturation, type Fit } from "./metrics.js";
+import { chunkBytes } from "../sfs.js";
 import { writeCsv, writeLineChart } from "../plot.js";
 
 export interface FastIoOptions {
@@ -52,7 +53,10 @@ export async function runFastIo(o: FastIoOptions): Promise<FastIoResult> {
   });
   const full = points.filter((p) => p.sentMbps >= p.requestedMbps * 0.999);
   const maxFullRateMbps = full.length ? Math.max(...full.map((p) => p.requestedMbps)) : 0;
-  const fit = linearFit(points.map((p) => p.requestedMbps), points.map((p) => p.cpuLoad));
+  // The load is fitted where the requested rate is actually sent: past the disk limit
+  // the work stops growing with the request.
+  const fitted = full.length >= 2 ? full : points;
+  const fit = linearFit(fitted.map((p) => p.requestedMbps), fitted.map((p) => p.cpuLoad));
   const cpuFit = { ...fit, saturationMbps: saturation(fit, 1) };
   const csv = join(o.outDir, "fast-io.csv");
   const svg = join(o.outDir, "fast-io.svg");
@@ -73,7 +77,9 @@ export async function runFastIo(o: FastIoOptions): Promise<FastIoResult> {
 function point(n: number, o: FastIoOptions): FastIoPoint {
   const warm = o.warmNs ?? 2_000_000_000;
   const measure = o.measureNs ?? 3_000_000_000;
-  const fileBytes = Math.ceil((o.rateBps / 8) * 4); // 4 s of data each, looped
+  // 16 whole chunks each (~4 s), looped: a partial last chunk would take a whole period
+  // and lower the stream's rate by its missing part at every loop.
+  const fileBytes = chunkBytes(o.rateBps, 256_000_000) * 16;
   const files = Array.from({ length: n }, (_, i) => ({ name: `s${i}`, bytes: fileBytes, rateBps: o.rateBps }));
   const rig = new StreamRig({ files, policy: "cyclic", seed: o.seed });
   rig.boot();

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { mkdirSync } from "node:fs";
 import { StreamRig, STREAM_DATA_PER_FRAME } from "./setup.js";
 import { jitterJ } from "./metrics.js";
+import { chunkBytes } from "../sfs.js";
 import { writeCsv, writeLineChart } from "../plot.js";
 import { STREAM_HEADER_BYTES } from "../../devices/measure-client.js";
 
@@ -65,7 +66,8 @@ export async function runRateGuarantee(o: RateGuaranteeOptions): Promise<{ runs:
 
 function one(scheduler: "cyclic" | "fifo", o: RateGuaranteeOptions): RateGuaranteeRun {
   const log = o.log ?? (() => {});
-  const rig = new StreamRig({ files: [{ name: "stream18", bytes: 18_000_000 * 12, rateBps: STREAM_RATE }], policy: scheduler, seed: o.seed });
+  // 47 whole chunks (~12 s), looped: no partial chunk at the loop point.
+  const rig = new StreamRig({ files: [{ name: "stream18", bytes: chunkBytes(STREAM_RATE, PERIOD_NS) * 47, rateBps: STREAM_RATE }], policy: scheduler, seed: o.seed });
   rig.boot(); // SCSI, mount, calibration, link
   const s = rig.start(0, 6000, { loop: true });
   const writeBytes = o.writeBytes ?? 10_000_000;
