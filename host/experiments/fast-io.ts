@@ -56,7 +56,9 @@ export async function runFastIo(o: FastIoOptions): Promise<FastIoResult> {
   // The load is fitted where the requested rate is actually sent: past the disk limit
   // the work stops growing with the request.
   const fitted = full.length >= 2 ? full : points;
-  const fit = linearFit(fitted.map((p) => p.requestedMbps), fitted.map((p) => p.cpuLoad));
+  const fit = fitted.length >= 2
+    ? linearFit(fitted.map((p) => p.requestedMbps), fitted.map((p) => p.cpuLoad))
+    : { slope: NaN, intercept: NaN, r2: NaN }; // one point: no line
   const cpuFit = { ...fit, saturationMbps: saturation(fit, 1) };
   const csv = join(o.outDir, "fast-io.csv");
   const svg = join(o.outDir, "fast-io.svg");
