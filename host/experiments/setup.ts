@@ -55,6 +55,7 @@ export class StreamRig {
   readonly contents: Uint8Array[];
   readonly streams: StreamState[] = [];
   private readonly byPort = new Map<number, number>();
+  private readonly portOfKey = new Map<string, number>(); // no string work per frame
   writeBuf = BSD_BASE; // CPU 0 is host-driven: BSD's partition is free for upload data
   /** Virtual time HiTactix said "ready for streams" (mounted and calibrated), or -1. */
   readyAtNs = -1;
@@ -79,7 +80,9 @@ export class StreamRig {
     });
     this.machine = buildMachine(cfg, {
       expected: (flowKey, offset, length) => {
-        const i = this.byPort.get(Number(flowKey.split(":")[1]));
+        let port = this.portOfKey.get(flowKey);
+        if (port === undefined) this.portOfKey.set(flowKey, (port = Number(flowKey.split(":")[1])));
+        const i = this.byPort.get(port);
         if (i === undefined) return undefined;
         const c = this.contents[this.streams[i].file];
         return offset + length <= c.length ? c.subarray(offset, offset + length) : undefined;
