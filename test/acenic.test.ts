@@ -4,6 +4,7 @@
 // Board stand-in: Scheduler, 32 MiB PhysMem, an IrqLine that records levels and runs
 // the driver's interrupt handler as an event, Rng(1).
 
+import { RecordingIrq } from "./recording-irq.js";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -52,22 +53,6 @@ const MINI_BUFSIZE = 128;
 // ---------------------------------------------------------------------------------
 // Board stand-in
 
-class RecordingIrq implements IrqLine {
-  level = false;
-  rises = 0;
-  readonly changes: [number, boolean][] = [];
-  onRise: (() => void) | undefined;
-  constructor(private readonly sched: Scheduler) {}
-  set(level: boolean): void {
-    if (level === this.level) return;
-    this.level = level;
-    this.changes.push([this.sched.now, level]);
-    if (level) {
-      this.rises++;
-      this.onRise?.();
-    }
-  }
-}
 
 function bench(opts: Partial<AceNicOptions> = {}, seed = 1, trace?: (line: string) => void) {
   const sched = new Scheduler();

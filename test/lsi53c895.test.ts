@@ -6,6 +6,7 @@
 // disconnect and reselect later. Board stand-in: Scheduler, 16 MiB PhysMem, an IrqLine
 // that records levels (and runs the driver's ISR as an event), Rng(1).
 
+import { RecordingIrq } from "./recording-irq.js";
 import { describe, expect, it } from "vitest";
 import type { DeviceContext, IrqLine, LogKind } from "../host/device.js";
 import { PhysMem } from "../host/memory.js";
@@ -38,22 +39,6 @@ const sameBytes = (a: Uint8Array, b: Uint8Array): boolean =>
 // ---------------------------------------------------------------------------------
 // Board stand-in
 
-class RecordingIrq implements IrqLine {
-  level = false;
-  rises = 0;
-  readonly changes: [number, boolean][] = [];
-  onRise: (() => void) | undefined;
-  constructor(private readonly sched: Scheduler) {}
-  set(level: boolean): void {
-    if (level === this.level) return;
-    this.level = level;
-    this.changes.push([this.sched.now, level]);
-    if (level) {
-      this.rises++;
-      this.onRise?.();
-    }
-  }
-}
 
 /** `targets` may be a function of the bench's scheduler (targets that schedule events). */
 function bench(targets: ScsiTarget[] | ((s: Scheduler) => ScsiTarget[]) = [], opts: Lsi53c895Options = {}, trace?: string[]) {
