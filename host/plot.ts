@@ -31,6 +31,9 @@ export interface LineChart {
   data: Array<Record<string, number | string>>;
   width?: number;
   height?: number;
+  /** "step-after" for windowed time series (default), "linear" with point marks for
+   *  measured points. */
+  interpolate?: "step-after" | "linear";
 }
 
 export async function lineChartSvg(c: LineChart): Promise<string> {
@@ -40,11 +43,13 @@ export async function lineChartSvg(c: LineChart): Promise<string> {
     width: c.width ?? 640,
     height: c.height ?? 320,
     data: { values: c.data },
-    mark: { type: "line", interpolate: "step-after", strokeWidth: 1.2 },
+    mark: c.interpolate === "linear"
+      ? { type: "line", interpolate: "linear", point: true, strokeWidth: 1.5 }
+      : { type: "line", interpolate: "step-after", strokeWidth: 1.2 },
     encoding: {
       x: { field: c.x.field, type: "quantitative", title: c.x.title },
       y: { field: c.y.field, type: "quantitative", title: c.y.title },
-      ...(c.color ? { color: { field: c.color.field, type: "nominal", title: c.color.title } } : {}),
+      ...(c.color ? { color: { field: c.color.field, type: "nominal", title: c.color.title, legend: { labelLimit: 400 } } } : {}),
     },
   };
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: "none" });

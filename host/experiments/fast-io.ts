@@ -68,9 +68,11 @@ export async function runFastIo(o: FastIoOptions): Promise<FastIoResult> {
     x: { field: "requested", title: "requested (Mbit/s)" },
     y: { field: "value", title: "Mbit/s, or CPU load x 1000" },
     color: { field: "series", title: "" },
+    interpolate: "linear",
     data: points.flatMap((p) => [
+      { requested: p.requestedMbps, value: p.requestedMbps, series: "requested (Mbit/s)" },
       { requested: p.requestedMbps, value: p.sentMbps, series: "sent (Mbit/s)" },
-      { requested: p.requestedMbps, value: p.cpuLoad * 1000, series: "CPU load (x1000)" },
+      { requested: p.requestedMbps, value: p.cpuLoad * 1000, series: "HiTactix CPU load (x1000)" },
     ]),
   });
   return { points, maxFullRateMbps, cpuFit, csv, svg };
