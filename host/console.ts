@@ -23,7 +23,7 @@ export class Console {
   private readonly partial: string[];
   private readonly decoder = new TextDecoder();
 
-  constructor(private readonly cpus: Cpu[], private readonly sched: Scheduler, private readonly mem: PhysMem,
+  constructor(cpus: Cpu[], private readonly sched: Scheduler, private readonly mem: PhysMem,
     private readonly onLine: (l: ConsoleLine) => void, private readonly log: (msg: string) => void,
     private readonly maxLines = 100_000) {
     this.addr = cpus.map(() => 0);

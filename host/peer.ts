@@ -25,7 +25,7 @@ export class MailboxPeer {
   replies = 0;
   private readonly ipiH;
 
-  constructor(private readonly board: Board, private readonly myCpu: number, private readonly peerCpu: number,
+  constructor(private readonly board: Board, myCpu: number, peerCpu: number,
     private readonly sendRing: number, private readonly recvRing: number) {
     board.cpus[myCpu].attachHost((line) => { if (line === IRQ_IPI) this.interrupt(); });
     this.ipiH = board.sched.handler(`peer${myCpu}.ipi`, () => board.cpus[peerCpu].raise(IRQ_IPI));

@@ -21,7 +21,7 @@ export class Timer {
   /** Timer interrupts fired per CPU. */
   readonly fired: number[];
 
-  constructor(private readonly cpus: Cpu[], private readonly sched: Scheduler, private readonly log: (msg: string) => void) {
+  constructor(cpus: Cpu[], private readonly sched: Scheduler, private readonly log: (msg: string) => void) {
     this.latchedHi = cpus.map(() => 0);
     this.deadlineLo = cpus.map(() => 0);
     this.fired = cpus.map(() => 0);

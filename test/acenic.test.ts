@@ -10,7 +10,7 @@ import { mkdtempSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { DeviceContext, IrqLine, LogKind } from "../host/device.js";
+import type { DeviceContext, LogKind } from "../host/device.js";
 import { PhysMem } from "../host/memory.js";
 import { Rng } from "../host/rng.js";
 import { Scheduler } from "../host/sched.js";
@@ -21,7 +21,7 @@ import {
   GI_STD_RCB, GI_TX_CSM_PTR, GI_TX_RCB, HC_CLR_INT, HC_HW_RESET, HC_IN_INT, HC_MASK_INTS, HC_WORD_SWAP, LC_EEPROM_CLK, LC_EEPROM_DIN,
   LC_EEPROM_DOUT, LC_EEPROM_OUT_EN, LC_SRAM_BANK_512K, LNK_1000MB, LNK_ENABLE, LNK_FULL_DUPLEX, LNK_NEGOTIATE, LNK_UP, R, RCB_COAL_INT_ONLY,
   RCB_DISABLED, RCB_IP_SUM, RCB_NO_PSEUDO_HDR, RCB_TCP_UDP_SUM, RCB_TX_HOST_RING, RCB_VLAN_ASSIST, REGS, ST_DMA_RD_ABORTS, ST_DMA_WR_ABORTS,
-  ST_FCS_ERRORS, ST_IN_OCTETS, ST_IN_UCAST, ST_INTERRUPTS, ST_NO_MORE_RX_BDS, ST_OUT_OCTETS, ST_OUT_UCAST, RXERR_DMA_FAULT,
+  ST_FCS_ERRORS, ST_IN_OCTETS, ST_IN_UCAST, ST_NO_MORE_RX_BDS, ST_OUT_OCTETS, ST_OUT_UCAST, RXERR_DMA_FAULT,
 } from "../devices/acenic.js";
 import { checksumSum, ipv4, MeasureClient, writeUdpFrame, type UdpFrameSpec } from "../devices/measure-client.js";
 import { PcapWriter } from "../devices/pcap.js";

@@ -8,7 +8,7 @@
 
 import { RecordingIrq } from "./recording-irq.js";
 import { describe, expect, it } from "vitest";
-import type { DeviceContext, IrqLine, LogKind } from "../host/device.js";
+import type { DeviceContext, LogKind } from "../host/device.js";
 import { PhysMem } from "../host/memory.js";
 import { Rng } from "../host/rng.js";
 import { Scheduler } from "../host/sched.js";

@@ -10,7 +10,8 @@ import { IRQ_TIMER, BOOT_SPIN } from "../../common/platform";
 import { cpuId, now, bootArg } from "../../guest-lib/cpu";
 import { kvalue, kdone, kcheck } from "../../guest-lib/ktest";
 import { alarmNew, alarmAt, alarmFire } from "../../guest-hitactix/alarm";
-import { BlkReq, BlockDevice, ReqQueue, REQ_READ, REQ_WRITE, CLASS_RT, CLASS_NRT, blkComplete } from "../../guest-hitactix/blkdev";
+import { FakeDisk } from "./fake-disk";
+import { BlkReq, REQ_READ, REQ_WRITE, CLASS_RT, CLASS_NRT } from "../../guest-hitactix/blkdev";
 import { diskioInit, diskioSubmit, diskioPolicy, bytesWritten } from "../../guest-hitactix/diskio";
 import { PERIOD_NS } from "../../guest-hitactix/param";
 import { cputs, kprint } from "../../guest-lib/console";
@@ -19,32 +20,6 @@ const READ_BYTES: u32 = 4608000; // 18 MB/s * 0.256 s
 const WRITE_BYTES: u32 = 10000000;
 const WRITER_START: u64 = 1000000000;
 const END: u64 = 6000000000;
-
-class FakeDisk extends BlockDevice {
-  q: ReqQueue = new ReqQueue();
-  current: BlkReq | null = null;
-  alarm: i32 = 0;
-  served: u32 = 0;
-  submit(r: BlkReq): void {
-    this.q.push(r);
-    if (this.current == null) this.start();
-  }
-  sectors(disk: u32): u64 { return 35000000; }
-  start(): void {
-    let r = this.q.shift();
-    this.current = r;
-    if (r == null) return;
-    let ns: u64 = 5000000 + (<u64>r.sectors * 512 * 1000) / 27; // 27 MB/s = 27 bytes per us
-    alarmAt(this.alarm, now() + ns);
-  }
-  finish(): void {
-    let r = this.current!;
-    this.current = null;
-    this.served++;
-    blkComplete(r);
-    if (this.current == null) this.start();
-  }
-}
 
 let disk: FakeDisk = new FakeDisk();
 let epoch: u64 = 0;

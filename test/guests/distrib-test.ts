@@ -10,7 +10,8 @@ import { now } from "../../guest-lib/cpu";
 import { kvalue, kdone, kcheck, kcheckEq } from "../../guest-lib/ktest";
 import { dmaAlloc } from "../../guest-lib/dma";
 import { alarmNew, alarmAt, alarmFire } from "../../guest-hitactix/alarm";
-import { BlkReq, BlockDevice, ReqQueue, blkComplete } from "../../guest-hitactix/blkdev";
+import { FakeDisk } from "./fake-disk";
+import { BlkReq, BlockDevice } from "../../guest-hitactix/blkdev";
 import { diskioInit, POLICY_CYCLIC } from "../../guest-hitactix/diskio";
 import { NetDevice } from "../../guest-hitactix/netdev";
 import { threadPeriodic, isoReport } from "../../guest-hitactix/isosched";
@@ -21,27 +22,6 @@ const CHUNK: u32 = 4608000;
 const CHUNKS: u32 = 12;
 const WINDOW_NS: u64 = 10000000;
 const NWIN: i32 = 400;
-
-class FakeDisk extends BlockDevice {
-  q: ReqQueue = new ReqQueue();
-  current: BlkReq | null = null;
-  alarm: i32 = 0;
-  submit(r: BlkReq): void { this.q.push(r); if (this.current == null) this.start(); }
-  sectors(disk: u32): u64 { return 35000000; }
-  start(): void {
-    let r = this.q.shift();
-    this.current = r;
-    if (r == null) return;
-    alarmAt(this.alarm, now() + 5000000 + (<u64>r.sectors * 512 * 1000) / 27);
-  }
-  finish(): void {
-    let r = this.current!;
-    for (let k: u32 = 0; k < r.sectors; k++) store<u32>(r.buf + <usize>k * 512, <u32>r.lba + k);
-    this.current = null;
-    blkComplete(r);
-    if (this.current == null) this.start();
-  }
-}
 
 let epoch: u64 = 0;
 let windows = new StaticArray<u64>(NWIN);
@@ -100,7 +80,7 @@ function onEnd(arg: u32): void {
 }
 
 export function boot(): void {
-  for (let d: u32 = 0; d < 3; d++) { disks[d] = new FakeDisk(); disks[d].alarm = alarmNew(diskDone, d); firstLba[d] = 100000 + d * 7; }
+  for (let d: u32 = 0; d < 3; d++) { disks[d] = new FakeDisk(); disks[d].stamp = true; disks[d].alarm = alarmNew(diskDone, d); firstLba[d] = 100000 + d * 7; }
   diskioInit(new MultiDisk(), POLICY_CYCLIC);
   // the file: 12 chunks round-robin over 3 disks, contiguous per disk
   file.size = <u64>CHUNK * CHUNKS;
