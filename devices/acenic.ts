@@ -73,7 +73,8 @@ import type { DeviceContext, MmioDevice, Width } from "../host/device.js";
 import type { PhysMem } from "../host/memory.js";
 import type { Rng } from "../host/rng.js";
 import { OneShot, type Scheduler } from "../host/sched.js";
-import type { Endpoint, Port } from "./wire.js";
+import { FrameParts, type Endpoint, type Port } from "./wire.js";
+import { ChecksumEngine, addAt, pseudoSum } from "./checksum.js";
 
 // ---------------------------------------------------------------------------------
 // Register table: name, byte offset, 32-bit words, reset value, access. `action`
@@ -510,6 +511,10 @@ export class AceNic implements MmioDevice, Endpoint {
   private txUnsignalled = 0;
   /** NIC SRAM buffers (TX staging, RX FIFO) and the checksum offload engine over them. */
   private readonly cs: ChecksumEngine;
+  /** The same SIMD sums over guest RAM, for payload fragments summed where they lie. */
+  private readonly ramCs: ChecksumEngine;
+  /** The gather list of the frame being sent in pieces (txPieces). */
+  private readonly txParts = new FrameParts();
   /** Staging buffer at cs offset 0: a frame gathered from its fragments (offset 4
    *  leaves room for a VLAN tag). */
   private readonly txBuf: Uint8Array;
@@ -585,6 +590,7 @@ export class AceNic implements MmioDevice, Endpoint {
     this.txBufCap = opts.txBufferBytes ?? 128 * 1024;
     const rxBytes = ((opts.rxBufferBytes ?? 256 * 1024) + 3) & ~3;
     this.cs = new ChecksumEngine(TX_STAGING + rxBytes);
+    this.ramCs = new ChecksumEngine(this.mem.memory);
     this.txBuf = this.cs.u8.subarray(0, TX_STAGING);
     this.rxFifo = this.cs.u8.subarray(TX_STAGING, TX_STAGING + rxBytes);
     this.rxDropP = opts.rxDropProbability ?? 0;
@@ -1300,9 +1306,9 @@ export class AceNic implements MmioDevice, Endpoint {
     }
     const vlanIns = (flags0 & BD_VLAN_TAG) !== 0 && (this.txFlags & RCB_VLAN_ASSIST) !== 0;
     const sums = (flags0 & (BD_IP_SUM | BD_TCP_UDP_SUM)) !== 0 && (this.txFlags & (RCB_IP_SUM | RCB_TCP_UDP_SUM)) !== 0;
-    let frame: Uint8Array;
+    let frame: Uint8Array | undefined;
     if (nfrag === 1 && !vlanIns && !sums && len >= 60) frame = this.guestView(this.fragAddr[0], len);
-    else {
+    else if (!(nfrag >= 2 && !vlanIns && len >= 60 && this.fragLen[0] >= 14 && this.txPieces(nfrag, len, flags0, sums))) {
       const b = this.txBuf;
       let at = 4;
       for (let f = 0; f < nfrag; f++) {
@@ -1320,27 +1326,52 @@ export class AceNic implements MmioDevice, Endpoint {
         start = 0;
         len += 4;
       }
-      if (sums) this.txChecksums(start, len, flags0);
+      if (sums) this.txChecksums(start, len, flags0, len, nfrag);
       if (len < 60) {
         b.fill(0, start + len, start + 60);
         len = 60;
       }
-      const views = start === 4 ? this.txViews4 : this.txViews0;
-      const v = views[len];
-      frame = v !== undefined ? v : (views[len] = b.subarray(start, start + len));
+      frame = this.txView(start, len);
     }
     // Statistics count the frame as sent: the NIC cannot see a loss on the link.
+    const head = frame ?? this.txParts.buf[0]; // the first bytes of the frame
     const s = this.stat;
     s[ST_OUT_OCTETS] += len + 4;
-    if ((frame[0] & 1) === 0) s[ST_OUT_UCAST]++;
-    else if (isBroadcast(frame, 0)) s[ST_OUT_BCAST]++;
+    if ((head[0] & 1) === 0) s[ST_OUT_UCAST]++;
+    else if (isBroadcast(head, 0)) s[ST_OUT_BCAST]++;
     else s[ST_OUT_MCAST]++;
     let leave = readyNs;
     if (!this.linkUp) s[ST_IF_OUT_DISCARDS]++;
     else if (this.txDropP > 0 && this.txRng.float() < this.txDropP) this.faults.txDropped++;
-    else if (this.port !== undefined) leave = this.port.send(frame, readyNs);
+    else if (this.port !== undefined) leave = frame !== undefined ? this.port.send(frame, readyNs) : this.port.sendParts(this.txParts, readyNs);
     if (this.trace !== undefined) this.trace(`acenic: tx ${len} bytes in ${nfrag} BDs, DMA done ${readyNs}, left ${leave}`);
     this.txqPush(leave, occupy);
+  }
+
+  /** txBuf[start, start+len), one cached view per (start, len). */
+  private txView(start: number, len: number): Uint8Array {
+    const views = start === 4 ? this.txViews4 : this.txViews0;
+    const v = views[len];
+    return v !== undefined ? v : (views[len] = this.txBuf.subarray(start, start + len));
+  }
+
+  /**
+   * A frame of several fragments as pieces for the wire (txParts): the first fragment
+   * (the headers) is copied to txBuf at 4, where offloaded checksums are written, and
+   * the payload fragments go as they lie in guest RAM, summed there (ramCs): the bytes
+   * on the wire are the same as a gathered frame's, without copying the payload. False
+   * when the headers a checksum needs are not all in the first fragment: gather then.
+   */
+  private txPieces(nfrag: number, len: number, flags0: number, sums: boolean): boolean {
+    const l0 = this.fragLen[0];
+    this.txBuf.set(this.guestView(this.fragAddr[0], l0), 4);
+    if (sums && !this.txChecksums(4, len, flags0, l0, nfrag)) return false;
+    const p = this.txParts;
+    p.clear();
+    p.add(this.txView(4, l0), 0, l0);
+    const ram = this.mem.u8;
+    for (let f = 1; f < nfrag; f++) if (this.fragLen[f] > 0) p.add(ram, this.fragAddr[f], this.fragLen[f]);
+    return true;
   }
 
   /**
@@ -1355,41 +1386,62 @@ export class AceNic implements MmioDevice, Endpoint {
     return (this.dmaViews[i] = new Uint8Array(this.mem.u8.buffer, addr, len));
   }
 
-  /** IP and TCP/UDP checksum offload, as the TX RCB and the first BD's flags ask. */
-  private txChecksums(start: number, len: number, flags: number): void {
+  /**
+   * IP and TCP/UDP checksum offload, as the TX RCB and the first BD's flags ask. The
+   * frame's first headLen bytes are in txBuf at `start`; the rest (when headLen < len)
+   * are fragments 1..nfrag-1 in guest RAM. False when a header field the offload needs
+   * lies past headLen (the caller then gathers the whole frame and asks again).
+   */
+  private txChecksums(start: number, len: number, flags: number, headLen: number, nfrag: number): boolean {
     const b = this.txBuf;
+    const end = start + headLen;
+    const fend = start + len;
     let l3 = start + 14;
     let et = (b[start + 12] << 8) | b[start + 13];
     if (et === 0x8100) {
+      if (start + 18 > end) return start + 18 > fend;
       et = (b[start + 16] << 8) | b[start + 17];
       l3 += 4;
     }
-    if (et !== 0x0800 || l3 + 20 > start + len || b[l3] >> 4 !== 4) return;
+    if (et !== 0x0800 || l3 + 20 > fend) return true;
+    if (l3 + 20 > end) return false;
+    if (b[l3] >> 4 !== 4) return true;
     const ihl = (b[l3] & 15) * 4;
-    if (ihl < 20 || l3 + ihl > start + len) return;
+    if (ihl < 20 || l3 + ihl > fend) return true;
+    if (l3 + ihl > end) return false;
     if ((flags & BD_IP_SUM) !== 0 && (this.txFlags & RCB_IP_SUM) !== 0) {
       b[l3 + 10] = b[l3 + 11] = 0;
       const c = ~this.cs.sum(l3, ihl, 0) & 0xffff;
       b[l3 + 10] = c >>> 8;
       b[l3 + 11] = c & 0xff;
     }
-    if ((flags & BD_TCP_UDP_SUM) === 0 || (this.txFlags & RCB_TCP_UDP_SUM) === 0) return;
-    if ((((b[l3 + 6] << 8) | b[l3 + 7]) & 0x3fff) !== 0) return; // a fragment: no whole-datagram sum
+    if ((flags & BD_TCP_UDP_SUM) === 0 || (this.txFlags & RCB_TCP_UDP_SUM) === 0) return true;
+    if ((((b[l3 + 6] << 8) | b[l3 + 7]) & 0x3fff) !== 0) return true; // a fragment: no whole-datagram sum
     const proto = b[l3 + 9];
     const at = proto === 6 ? 16 : proto === 17 ? 6 : -1;
     const l4 = l3 + ihl;
-    const l4len = Math.min(((b[l3 + 2] << 8) | b[l3 + 3]) - ihl, start + len - l4);
-    if (at < 0 || l4len < at + 2) return;
+    const l4len = Math.min(((b[l3 + 2] << 8) | b[l3 + 3]) - ihl, fend - l4);
+    if (at < 0 || l4len < at + 2) return true;
+    if (l4 + at + 2 > end) return false;
     let init = 0;
     if ((this.txFlags & RCB_NO_PSEUDO_HDR) === 0) {
       // The NIC adds the pseudo header; otherwise the host left its sum in the field.
       b[l4 + at] = b[l4 + at + 1] = 0;
       init = pseudoSum(b, l3, proto, l4len);
     }
-    let c = ~this.cs.sum(l4, l4len, init) & 0xffff;
+    const inHead = Math.min(l4len, end - l4);
+    let sum = this.cs.sum(l4, inHead, init);
+    let pos = inHead;
+    for (let f = 1; pos < l4len && f < nfrag; f++) {
+      const n = Math.min(this.fragLen[f], l4len - pos);
+      if (n > 0) sum = addAt(sum, pos, this.ramCs.sum(this.fragAddr[f], n, 0));
+      pos += n;
+    }
+    let c = ~sum & 0xffff;
     if (proto === 17 && c === 0) c = 0xffff;
     b[l4 + at] = c >>> 8;
     b[l4 + at + 1] = c & 0xff;
+    return true;
   }
 
   /** The chunk's BDs are in NIC memory: tell the host (tx_csm) and coalesce. */
@@ -1751,138 +1803,4 @@ export function parseMac(mac: string | ArrayLike<number>): Uint8Array {
     for (let i = 0; i < 6; i++) out[i] = mac[i];
   }
   return out;
-}
-
-/** Pseudo-header sum for TCP/UDP over IPv4 (header at l3). */
-function pseudoSum(b: Uint8Array, l3: number, proto: number, l4len: number): number {
-  return ((b[l3 + 12] << 8) | b[l3 + 13]) + ((b[l3 + 14] << 8) | b[l3 + 15]) + ((b[l3 + 16] << 8) | b[l3 + 17]) + ((b[l3 + 18] << 8) | b[l3 + 19]) + proto + l4len;
-}
-
-/**
- * Internet checksum sums (RFC 1071) over a WebAssembly.Memory of the NIC's own: its
- * SRAM staging buffers live there, so a 16-byte-at-a-time SIMD kernel can sum them.
- * sum(off, len, init) is the one's complement sum of the big-endian 16-bit words of
- * [off, off+len) plus init, folded to 16 bits, not complemented. The kernel adds
- * little-endian 16-bit lanes (byte-swapped words), and the byte order is put right
- * once at the end (RFC 1071 2(B)). ~50 ns for 1472 bytes here, against ~300 ns for
- * the JavaScript loop used when WebAssembly SIMD is missing.
- */
-export class ChecksumEngine {
-  readonly u8: Uint8Array;
-  private readonly w: Int32Array;
-  private readonly simd: ((p: number, end: number) => number) | undefined;
-
-  constructor(bytes: number, useSimd = true) {
-    const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) });
-    this.u8 = new Uint8Array(memory.buffer);
-    this.w = new Int32Array(memory.buffer);
-    const mod = useSimd ? sumModule() : undefined;
-    this.simd = mod === undefined ? undefined : (new WebAssembly.Instance(mod, { m: { mem: memory } }).exports.sum as (p: number, end: number) => number);
-  }
-
-  sum(off: number, len: number, init: number): number {
-    const b = this.u8;
-    let s = init;
-    let i = off;
-    const end = off + len;
-    if ((i & 1) !== 0) {
-      for (; i + 1 < end; i += 2) s += (b[i] << 8) | b[i + 1];
-      if (i < end) s += b[i] << 8;
-      return fold16(s);
-    }
-    const align = this.simd !== undefined ? 15 : 3;
-    while ((i & align) !== 0 && i + 1 < end) {
-      s += (b[i] << 8) | b[i + 1];
-      i += 2;
-    }
-    const bodyEnd = i + ((end - i) & ~align);
-    if (bodyEnd > i) {
-      let le: number;
-      if (this.simd !== undefined) le = this.simd(i, bodyEnd);
-      else {
-        const w = this.w;
-        let a0 = 0;
-        let a1 = 0;
-        let j = i >> 2;
-        const jend = bodyEnd >> 2;
-        for (; j + 2 <= jend; j += 2) {
-          const x = w[j];
-          const y = w[j + 1];
-          a0 += (x & 0xffff) + (x >>> 16);
-          a1 += (y & 0xffff) + (y >>> 16);
-        }
-        if (j < jend) a0 += (w[j] & 0xffff) + (w[j] >>> 16);
-        le = a0 + a1;
-      }
-      const sw = fold16(le);
-      s += ((sw & 0xff) << 8) | (sw >>> 8);
-      i = bodyEnd;
-    }
-    for (; i + 1 < end; i += 2) s += (b[i] << 8) | b[i + 1];
-    if (i < end) s += b[i] << 8;
-    return fold16(s);
-  }
-}
-
-function fold16(s: number): number {
-  while (s > 0xffff) s = (s % 65536) + Math.floor(s / 65536);
-  return s;
-}
-
-let sumModuleCache: WebAssembly.Module | null | undefined;
-
-/**
- * The SIMD kernel, assembled here byte by byte (no toolchain at run time):
- *   (module (import "m" "mem" (memory 1))
- *     (func (export "sum") (param $p i32) (param $end i32) (result f64) (local $acc v128)
- *       (block (loop
- *         (br_if 1 (i32.ge_u (local.get $p) (local.get $end)))
- *         (local.set $acc (i32x4.add (local.get $acc)
- *           (i32x4.extadd_pairwise_i16x8_u (v128.load align=16 (local.get $p)))))
- *         (local.set $p (i32.add (local.get $p) (i32.const 16)))
- *         (br 0)))
- *       ;; lanes 0..3 of $acc, each converted with f64.convert_i32_u, added
- *     ))
- * $p and $end are 16-byte aligned; lanes cannot overflow below 512 KiB.
- * Returns undefined when this engine has no WebAssembly SIMD.
- */
-function sumModule(): WebAssembly.Module | undefined {
-  if (sumModuleCache !== undefined) return sumModuleCache ?? undefined;
-  const uleb = (n: number): number[] => {
-    const o: number[] = [];
-    do {
-      let b = n & 0x7f;
-      n >>>= 7;
-      if (n !== 0) b |= 0x80;
-      o.push(b);
-    } while (n !== 0);
-    return o;
-  };
-  const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-  const name = (t: string): number[] => [t.length, ...Array.from(t, (c) => c.charCodeAt(0))];
-  const lane = (k: number): number[] => [0x20, 0x02, 0xfd, 0x1b, k, 0xb8];
-  const code = [
-    0x02, 0x40, 0x03, 0x40, // block loop
-    0x20, 0x00, 0x20, 0x01, 0x4f, 0x0d, 0x01, // br_if 1 (p >= end)
-    0x20, 0x02, 0x20, 0x00, 0xfd, 0x00, 0x04, 0x00, 0xfd, 0x7f, 0xfd, 0xae, 0x01, 0x21, 0x02, // acc += pairwise(load p)
-    0x20, 0x00, 0x41, 0x10, 0x6a, 0x21, 0x00, 0x0c, 0x00, // p += 16; br 0
-    0x0b, 0x0b, // end end
-    ...lane(0), ...lane(1), 0xa0, ...lane(2), 0xa0, ...lane(3), 0xa0,
-    0x0b,
-  ];
-  const body = [0x01, 0x01, 0x7b, ...code]; // one v128 local
-  const bytes = new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
-    ...section(1, [0x01, 0x60, 0x02, 0x7f, 0x7f, 0x01, 0x7c]),
-    ...section(2, [0x01, ...name("m"), ...name("mem"), 0x02, 0x00, 0x01]),
-    ...section(3, [0x01, 0x00]),
-    ...section(7, [0x01, ...name("sum"), 0x00, 0x00]),
-    ...section(10, [0x01, ...uleb(body.length), ...body]),
-  ]);
-  try {
-    sumModuleCache = new WebAssembly.Module(bytes);
-  } catch {
-    sumModuleCache = null;
-  }
-  return sumModuleCache ?? undefined;
 }

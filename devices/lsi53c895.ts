@@ -617,6 +617,8 @@ export class Lsi53c895 implements MmioDevice {
   private after = A_COMMAND;
   /** DATA OUT bytes gathered for the target (grown, reused). */
   private outBuf = new Uint8Array(65536);
+  /** DATA IN from a DataInSource bound for the chip's own RAM or registers. */
+  private inBuf = new Uint8Array(4096);
   /** Target ID inside our command()/dataOut() call, and its continuation. */
   private inCall = -1;
   private cont: Connection | undefined;
@@ -1249,7 +1251,15 @@ export class Lsi53c895 implements MmioDevice {
     const c = this.nxConn!;
     const src = c.dataIn!;
     const k = Math.min(count, src.length - this.nxDataOff);
-    this.dmaWrite(addr, src, this.nxDataOff, k);
+    if (src instanceof Uint8Array) this.dmaWrite(addr, src, this.nxDataOff, k);
+    else if (k > 0 && !this.internal(addr) && !this.internal(addr + k - 1)) {
+      this.mem.dmaCheck(addr, k, "lsi53c895");
+      src.copyTo(this.nxDataOff, k, this.mem.u8, addr); // from the target's store into RAM
+    } else if (k > 0) {
+      if (this.inBuf.length < k) this.inBuf = new Uint8Array(Math.max(k, this.inBuf.length * 2));
+      src.copyTo(this.nxDataOff, k, this.inBuf, 0);
+      this.dmaWrite(addr, this.inBuf, 0, k);
+    }
     if (this.trace !== undefined) this.trace(`lsi: @${this.t} DATA IN DMA ${k} bytes -> ${hex(addr)}`);
     const busEnd = this.t + Math.ceil((k * this.timing.dataPsPerByte) / 1000);
     this.stats.busDataNs += busEnd - this.t;

@@ -20,6 +20,10 @@
 // The verifier asks expected(flowKey, byteOffset, length, streamId) for the bytes the
 // stream holds there (a Uint8Array of at least `length` bytes, or undefined to skip)
 // and compares ranges with Buffer.compare (no per-byte JavaScript loop, no copy).
+// Or, cheaper, content(flowKey, streamId) gives a stream's whole content once (byte
+// offset o is content[o]; data past its end is a mismatch), kept with the flow.
+// Frames handed over in pieces (wire.ts FrameParts: headers, then the data) are read
+// where they lie; other piece layouts are joined into one buffer first.
 // A payload shorter than 16 bytes is counted (shortPayload) and not verified.
 //
 // Series. For each flow and each window size in windowsNs (default 10 ms and 1 s) the
@@ -29,28 +33,32 @@
 // bursts over early); read series up to sched.now only.
 //
 // Interface:
-//   new MeasureClient(opts)       windowsNs, flowBy, expected
+//   new MeasureClient(opts)       windowsNs, flowBy, expected or content
 //   connect(port)                 the wire side it transmits on; send(frame, atNs)
-//   receive(frame, timeNs)        Endpoint
+//   receive(frame, timeNs)        Endpoint; receiveParts(parts, timeNs)
 //   flows(), flow(key)            per-flow counters and series (Flow)
 //   counters                      totals over all frames
 //   writeUdpFrame(buf, off, spec) build an Ethernet/IPv4/UDP frame with a stream
 //                                 header (for guests' test data and for injection)
 
-import type { Endpoint, Port } from "./wire.js";
+import type { Endpoint, FrameParts, Port } from "./wire.js";
 
 export const STREAM_HEADER_BYTES = 16;
 const ETH_HDR = 14;
 
 export type ExpectedFn = (flowKey: string, byteOffset: number, length: number, streamId: number) => Uint8Array | undefined;
+/** A stream's whole content (undefined: do not verify it). */
+export type ContentFn = (flowKey: string, streamId: number) => Uint8Array | undefined;
 
 export interface MeasureClientOptions {
   /** Window sizes for the per-flow byte series, ns (default [10 ms, 1 s]). */
   windowsNs?: readonly number[];
   /** "dst" (default): flow = destination address + port; "tuple": the 4-tuple. */
   flowBy?: "dst" | "tuple";
-  /** Expected stream contents; without it payload is not verified. */
+  /** Expected stream contents by range; without it (or content) payload is not verified. */
   expected?: ExpectedFn;
+  /** Expected stream contents, whole; takes precedence over expected. */
+  content?: ContentFn;
 }
 
 /** Per-flow state. Series hold UDP payload bytes per window. */
@@ -81,6 +89,9 @@ export class Flow {
   private readonly lastSeq = new Map<number, number>();
   private cachedStream = -1;
   private cachedSeq = -1;
+  /** The content (ContentFn) of stream contentStream, asked once per stream change. */
+  contentStream = -1;
+  content: Uint8Array | undefined;
 
   constructor(
     readonly key: string,
@@ -142,12 +153,15 @@ export class MeasureClient implements Endpoint {
   readonly windowsNs: readonly number[];
   readonly flowBy: "dst" | "tuple";
   expected: ExpectedFn | undefined;
+  content: ContentFn | undefined;
   readonly counters = { frames: 0, bytes: 0, otherFrames: 0, nonUdp: 0, fragments: 0, badIp: 0, udpFrames: 0, sentFrames: 0 };
   /** dst mode: dstKey -> Flow; tuple mode: dstKey -> (srcKey -> Flow). */
   private readonly byDst = new Map<number, Flow>();
   private readonly byTuple = new Map<number, Map<number, Flow>>();
   private readonly all: Flow[] = [];
   private lastDst = -1;
+  /** Where frames in other piece layouts are joined. */
+  private joined = new Uint8Array(16384);
   private lastSrc = -1;
   private lastFlow: Flow | undefined;
   private port: Port | undefined;
@@ -157,6 +171,7 @@ export class MeasureClient implements Endpoint {
     for (const w of this.windowsNs) if (!Number.isSafeInteger(w) || w <= 0) throw new Error(`measure-client: bad window ${w}`);
     this.flowBy = opts.flowBy ?? "dst";
     this.expected = opts.expected;
+    this.content = opts.content;
   }
 
   connect(port: Port): void {
@@ -179,10 +194,28 @@ export class MeasureClient implements Endpoint {
   }
 
   receive(frame: Uint8Array, timeNs: number): void {
+    this.take(frame, frame.length, frame, 0, timeNs);
+  }
+
+  receiveParts(parts: FrameParts, timeNs: number): void {
+    // Headers in the first piece, stream data in the second: read them where they lie.
+    if (parts.n === 2 && parts.off[0] === 0 && dataStart(parts.buf[0], parts.len[0]) === parts.len[0]) {
+      this.take(parts.buf[0], parts.length, parts.buf[1], parts.off[1] - parts.len[0], timeNs);
+      return;
+    }
+    if (this.joined.length < parts.length) this.joined = new Uint8Array(parts.length);
+    const n = parts.joinInto(this.joined);
+    this.take(this.joined, n, this.joined, 0, timeNs);
+  }
+
+  /**
+   * One frame of n bytes: byte i is head[i] for the headers (at least up to the stream
+   * data, or all n), and data[dataBase + i] for the stream data.
+   */
+  private take(frame: Uint8Array, n: number, data: Uint8Array, dataBase: number, timeNs: number): void {
     const c = this.counters;
     c.frames++;
-    c.bytes += frame.length;
-    const n = frame.length;
+    c.bytes += n;
     let l3 = ETH_HDR;
     if (n < ETH_HDR + 20) {
       c.otherFrames++;
@@ -242,13 +275,25 @@ export class MeasureClient implements Endpoint {
     f.seq(stream, seq);
     const dataLen = payload - STREAM_HEADER_BYTES;
     f.dataBytes += dataLen;
+    const d0 = dataBase + p + STREAM_HEADER_BYTES;
+    if (this.content !== undefined) {
+      if (f.contentStream !== stream) {
+        f.contentStream = stream;
+        f.content = this.content(f.key, stream);
+      }
+      const exp = f.content;
+      if (exp === undefined) f.unverified++;
+      else if (byteOffset + dataLen > exp.length || compareRange.call(data, exp, byteOffset, byteOffset + dataLen, d0, d0 + dataLen) !== 0) f.mismatches++;
+      else f.verifiedBytes += dataLen;
+      return;
+    }
     if (this.expected === undefined) {
       f.unverified++;
       return;
     }
     const exp = this.expected(f.key, byteOffset, dataLen, stream);
     if (exp === undefined) f.unverified++;
-    else if (exp.length < dataLen || compareRange.call(frame, exp, 0, dataLen, p + STREAM_HEADER_BYTES, p + STREAM_HEADER_BYTES + dataLen) !== 0) f.mismatches++;
+    else if (exp.length < dataLen || compareRange.call(data, exp, 0, dataLen, d0, d0 + dataLen) !== 0) f.mismatches++;
     else f.verifiedBytes += dataLen;
   }
 
@@ -279,6 +324,20 @@ export class MeasureClient implements Endpoint {
     this.lastFlow = f;
     return f;
   }
+}
+
+/**
+ * Where the stream data of an Ethernet/IPv4/UDP frame starts (after the UDP header and
+ * the 16-byte stream header), from its first `len` bytes in b; -1 when those bytes do
+ * not hold all of the headers.
+ */
+function dataStart(b: Uint8Array, len: number): number {
+  let l3 = ETH_HDR;
+  if (len < ETH_HDR + 20) return -1;
+  if (((b[12] << 8) | b[13]) === 0x8100) l3 += 4;
+  if (len < l3 + 20) return -1;
+  const end = l3 + (b[l3] & 15) * 4 + 8 + STREAM_HEADER_BYTES;
+  return end <= len ? end : -1;
 }
 
 // ---------------------------------------------------------------------------------

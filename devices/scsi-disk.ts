@@ -43,9 +43,12 @@
 //     or any write with WCE off is written through (write-miss overhead, status after
 //     the media). SYNCHRONIZE CACHE completes when every earlier write is on the media
 //     (and fsyncs the image); IMMED answers at once.
-//   - Data: a read's blocks are copied from the backend when the command arrives and a
-//     write's when its data arrives, so every command sees exactly the writes that
-//     arrived before it (arrival order is also the data order).
+//   - Data: a read returns its blocks as they were when the command arrived, and a
+//     write's blocks go to the backend when its data arrives, so every command sees
+//     exactly the writes that arrived before it (arrival order is also the data order).
+//     A read's blocks stay in the backend until the controller's DMA copies them into
+//     RAM (ReadData, a scsi.ts DataInSource: one copy, not two); a write to any of them
+//     before then snapshots that read first.
 //   - Fault injection: bad-block ranges (read, write or both), a slowdown factor.
 //
 // Not modelled: MODE SENSE/SELECT (WCE is an option here), READ/WRITE(6), (16),
@@ -75,6 +78,7 @@ import {
   WRITE_MISS_OVERHEAD_AFTER_WRITE_NS,
 } from "./disk-model.js";
 import { type BlockBackend, SECTOR } from "./block-backend.js";
+import type { DataInSource } from "./scsi.js";
 
 // ---- Constants -------------------------------------------------------------------------
 
@@ -159,8 +163,8 @@ interface Entry {
   fua: boolean;
   /** First injected bad block in the range, or -1. */
   bad: number;
-  /** Read: the blocks to send (copied at arrival). */
-  data: Uint8Array | null;
+  /** Read: the blocks to send (as they were at arrival). */
+  data: ReadData | null;
   /** Write: its data has arrived (it may start). */
   ready: boolean;
   dataAt: number;
@@ -174,6 +178,49 @@ interface Entry {
   paceEndNs: number;
   /** Scheduler events still to fire for it. */
   events: number;
+}
+
+/**
+ * A read's blocks [lba, lba + n), left in the backend until the controller copies them
+ * out (DataInSource). snapshot() takes a copy first, for a write that is about to
+ * change them; `open` is false once the last byte has been copied out.
+ */
+class ReadData implements DataInSource {
+  readonly length: number;
+  open = true;
+  private snap: Uint8Array | null = null;
+
+  constructor(private readonly disk: { backend: BlockBackend; scratch(bytes: number): Uint8Array }, readonly lba: number, readonly n: number) {
+    this.length = n * SECTOR;
+  }
+
+  copyTo(from: number, n: number, dst: Uint8Array, dstOff: number): void {
+    if (from < 0 || n < 0 || from + n > this.length) throw new RangeError(`read data: bytes [${from}, ${from + n}) of ${this.length}`);
+    if (from + n === this.length) this.open = false;
+    if (n === 0) return;
+    if (this.snap !== null) {
+      dst.set(this.snap.subarray(from, from + n), dstOff);
+    } else if (from % SECTOR === 0 && n % SECTOR === 0) {
+      this.disk.backend.read(this.lba + from / SECTOR, n / SECTOR, dst, dstOff);
+    } else {
+      const first = Math.floor(from / SECTOR);
+      const count = Math.ceil((from + n) / SECTOR) - first;
+      const tmp = this.disk.scratch(count * SECTOR);
+      this.disk.backend.read(this.lba + first, count, tmp, 0);
+      const at = from - first * SECTOR;
+      dst.set(tmp.subarray(at, at + n), dstOff);
+    }
+  }
+
+  overlaps(lba: number, n: number): boolean {
+    return lba < this.lba + this.n && this.lba < lba + n;
+  }
+
+  snapshot(): void {
+    if (this.snap !== null) return;
+    this.snap = new Uint8Array(this.length);
+    this.disk.backend.read(this.lba, this.n, this.snap, 0);
+  }
 }
 
 // ---- The target ----------------------------------------------------------------------------
@@ -211,6 +258,9 @@ export class ScsiDisk implements ScsiTarget {
   private waiting: Entry[] = [];
   /** Sense data per initiator (from its last CHECK CONDITION until REQUEST SENSE). */
   private sense = new Map<number, Uint8Array>();
+  /** Reads whose blocks are still in the backend, not yet all copied out. */
+  private openReads: ReadData[] = [];
+  private scratchBuf = new Uint8Array(0);
   /** UNIT ATTENTION owed since reset, and the initiators that have had theirs. */
   private uaActive = false;
   private uaDone = new Set<number>();
@@ -349,7 +399,10 @@ export class ScsiDisk implements ScsiTarget {
       return;
     }
     const good = Math.min(e.bad < 0 ? e.n : e.bad - e.lba, Math.floor(data.length / SECTOR));
-    if (good > 0) this.backend.write(e.lba, good, data, 0);
+    if (good > 0) {
+      this.snapshotReads(e.lba, good);
+      this.backend.write(e.lba, good, data, 0);
+    }
     e.ready = true;
     e.dataAt = this.sched.now;
     e.port = port;
@@ -365,6 +418,7 @@ export class ScsiDisk implements ScsiTarget {
   busReset(): void {
     if (this.trace) this.trace(`disk${this.id} bus reset`);
     for (const e of this.tasks.slice()) this.abort(e);
+    this.openReads = [];
     this.tasks = [];
     this.sense.clear();
     this.uaActive = this.uaOnReset;
@@ -437,8 +491,11 @@ export class ScsiDisk implements ScsiTarget {
     e.bad = this.firstBad(lba, n, write);
     if (!write) {
       const good = e.bad < 0 ? n : e.bad - lba;
-      e.data = new Uint8Array(good * SECTOR);
-      if (good > 0) this.backend.read(lba, good, e.data, 0);
+      e.data = new ReadData(this, lba, good);
+      if (good > 0) {
+        if (this.openReads.length >= 64) this.openReads = this.openReads.filter((r) => r.open);
+        this.openReads.push(e.data);
+      }
       e.ready = true;
       this.queue.push(e);
       this.tryStart();
@@ -509,7 +566,7 @@ export class ScsiDisk implements ScsiTarget {
       if (timing.kind === HIT) this.stats.cacheHits++;
       else if (timing.kind === STREAM) this.stats.streamHits++;
       else this.stats.misses++;
-      const bytes = (e.data as Uint8Array).length;
+      const bytes = (e.data as ReadData).length;
       this.stats.bytesRead += bytes;
       const at = Math.max(timing.readyNs, end - this.busNs(bytes));
       e.paceEndNs = end > at ? end : 0;
@@ -637,6 +694,7 @@ export class ScsiDisk implements ScsiTarget {
 
   /** The task ends without status. Data already taken stays written (and destages). */
   private abort(e: Entry): void {
+    if (e.data !== null) e.data.open = false; // never sent
     e.task = null;
     this.dropTask(e);
     const w = this.waiting.indexOf(e);
@@ -645,6 +703,23 @@ export class ScsiDisk implements ScsiTarget {
       const q = this.queue.indexOf(e);
       if (q >= 0) this.queue.splice(q, 1);
     }
+  }
+
+  /** Blocks [lba, lba + n) are about to be written: reads not yet copied out keep the old ones. */
+  private snapshotReads(lba: number, n: number): void {
+    let j = 0;
+    for (const r of this.openReads) {
+      if (!r.open) continue;
+      if (r.overlaps(lba, n)) r.snapshot();
+      else this.openReads[j++] = r;
+    }
+    this.openReads.length = j;
+  }
+
+  /** A reused buffer of at least `bytes` (ReadData's partial-sector copies). */
+  scratch(bytes: number): Uint8Array {
+    if (this.scratchBuf.length < bytes) this.scratchBuf = new Uint8Array(Math.max(bytes, 65536));
+    return this.scratchBuf;
   }
 
   private dropTask(e: Entry): void {

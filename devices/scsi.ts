@@ -74,11 +74,31 @@ export interface ScsiTask {
   readonly cdb: Uint8Array;
 }
 
+/**
+ * DATA IN bytes a target leaves where it keeps them (a disk: its backing store) until
+ * the controller's DMA takes them, so they are copied once, straight into RAM. The
+ * target keeps them unchanged until then (a disk snapshots a read its own later
+ * writes would overwrite).
+ */
+export interface DataInSource {
+  readonly length: number;
+  /** Copy bytes [from, from + n) of the data to dst at dstOff. */
+  copyTo(from: number, n: number, dst: Uint8Array, dstOff: number): void;
+}
+
+/** All of a connection's DATA IN bytes, copied (for tests and traces). */
+export function dataInBytes(d: Uint8Array | DataInSource): Uint8Array {
+  if (d instanceof Uint8Array) return d.slice();
+  const out = new Uint8Array(d.length);
+  d.copyTo(0, d.length, out, 0);
+  return out;
+}
+
 /** What a target will do once it holds the bus. */
 export interface Connection {
   readonly task: ScsiTask;
   /** DATA IN bytes for the initiator (the controller copies them out by DMA). */
-  readonly dataIn?: Uint8Array;
+  readonly dataIn?: Uint8Array | DataInSource;
   /** Bytes the target wants in a DATA OUT phase. */
   readonly dataOutLength?: number;
   /** If set, STATUS with this byte and COMMAND COMPLETE follow the data phase. */

@@ -20,10 +20,20 @@
 // one direction in nondecreasing readyNs order; a frame handed over "early" queues
 // behind its predecessor (FIFO), as in a real transmit queue.
 //
+// Gather lists. A NIC that sends a frame from several buffers (a header it built and a
+// payload still in guest RAM) can hand the pieces over as they are (sendParts): no
+// copy into one buffer. An endpoint that can read pieces says so (receiveParts); for
+// the others, and for the tap, the wire joins the pieces into one buffer of its own
+// first. Either way the bytes are the same; pieces save a copy of each payload.
+//
 // Interface:
 //   Endpoint          receive(frame, timeNs): the frame excludes preamble and FCS and
-//                     the view is valid only during the call (copy what you keep)
-//   Port              send(frame, readyNs) -> the time the frame's last bit has left
+//                     the view is valid only during the call (copy what you keep);
+//                     optional receiveParts(parts, timeNs), same rules
+//   Port              send(frame, readyNs) -> the time the frame's last bit has left;
+//                     sendParts(parts, readyNs) -> the same for a gather list
+//   FrameParts        a reusable gather list: clear(), add(buf, off, len), n, length,
+//                     buf[k] / off[k] / len[k], joinInto(dst)
 //   Tap               capture(frame, timeNs), e.g. a PcapWriter (pcap.ts)
 //   new Wire(opts)    propagationNs (default 0), tap
 //   attach(side, ep)  connect side 0 or 1; returns the Port that side transmits on
@@ -32,6 +42,45 @@
 
 export interface Endpoint {
   receive(frame: Uint8Array, timeNs: number): void;
+  /** A frame in pieces (see FrameParts); without it the wire joins them first. */
+  receiveParts?(parts: FrameParts, timeNs: number): void;
+}
+
+/**
+ * A frame as a gather list: piece k is buf[k][off[k], off[k] + len[k]). Senders keep
+ * one and refill it per frame (no allocation); receivers may not keep it.
+ */
+export class FrameParts {
+  n = 0;
+  /** Total bytes. */
+  length = 0;
+  readonly buf: Uint8Array[] = [];
+  readonly off: number[] = [];
+  readonly len: number[] = [];
+
+  clear(): void {
+    this.n = 0;
+    this.length = 0;
+  }
+
+  add(buf: Uint8Array, off: number, len: number): void {
+    const k = this.n++;
+    this.buf[k] = buf;
+    this.off[k] = off;
+    this.len[k] = len;
+    this.length += len;
+  }
+
+  /** Copy the pieces, in order, to dst from 0; returns the frame's length. */
+  joinInto(dst: Uint8Array): number {
+    let at = 0;
+    for (let k = 0; k < this.n; k++) {
+      const o = this.off[k];
+      dst.set(this.buf[k].subarray(o, o + this.len[k]), at);
+      at += this.len[k];
+    }
+    return at;
+  }
 }
 
 export interface Port {
@@ -40,6 +89,8 @@ export interface Port {
    * readyNs (integer ns). Returns the time its last bit has left the transmitter.
    */
   send(frame: Uint8Array, readyNs: number): number;
+  /** send() for a frame in pieces. */
+  sendParts(parts: FrameParts, readyNs: number): number;
 }
 
 export interface Tap {
@@ -84,20 +135,47 @@ class Direction implements Port {
   /** The receiving endpoint (the other side), once attached. */
   peer: Endpoint | undefined;
 
+  /** Where gather lists are joined for a tap or an endpoint without receiveParts. */
+  private joined: Uint8Array | undefined;
+
   constructor(private readonly wire: Wire) {}
 
   send(frame: Uint8Array, readyNs: number): number {
-    const start = readyNs > this.busyUntil ? readyNs : this.busyUntil;
-    const ft = frameTimeNs(frame.length);
-    const left = start + ft;
-    this.busyUntil = left + IFG_BYTES * NS_PER_BYTE;
-    this.frames++;
-    this.bytes += frame.length;
-    this.busyNs += ft + IFG_BYTES * NS_PER_BYTE;
+    const left = this.occupy(frame.length, readyNs);
     const w = this.wire;
     if (w.tap !== undefined) w.tap.capture(frame, left);
     if (this.peer !== undefined) this.peer.receive(frame, left + w.propagationNs);
     return left;
+  }
+
+  sendParts(parts: FrameParts, readyNs: number): number {
+    const left = this.occupy(parts.length, readyNs);
+    const w = this.wire;
+    const peer = this.peer;
+    let flat: Uint8Array | undefined;
+    if (w.tap !== undefined) w.tap.capture((flat = this.join(parts)), left);
+    if (peer !== undefined) {
+      if (peer.receiveParts !== undefined) peer.receiveParts(parts, left + w.propagationNs);
+      else peer.receive(flat ?? this.join(parts), left + w.propagationNs);
+    }
+    return left;
+  }
+
+  /** The transmitter's time for a frame of `len` bytes ready at readyNs: when it has left. */
+  private occupy(len: number, readyNs: number): number {
+    const start = readyNs > this.busyUntil ? readyNs : this.busyUntil;
+    const ft = frameTimeNs(len);
+    const left = start + ft;
+    this.busyUntil = left + IFG_BYTES * NS_PER_BYTE;
+    this.frames++;
+    this.bytes += len;
+    this.busyNs += ft + IFG_BYTES * NS_PER_BYTE;
+    return left;
+  }
+
+  private join(parts: FrameParts): Uint8Array {
+    if (this.joined === undefined || this.joined.length < parts.length) this.joined = new Uint8Array(Math.max(parts.length, 16384));
+    return this.joined.subarray(0, parts.joinInto(this.joined));
   }
 }
 

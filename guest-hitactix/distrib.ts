@@ -159,6 +159,7 @@ export function distribPeriod(): void {
     if (!s.inUse || k < s.startPeriod) continue;
     if (s.sendSlot >= 0) {
       sendDue(s, s.sendLen); // the rest of the last period's chunk goes now
+      net!.flush();
       if (s.sendOff >= s.sendLen) { s.slotState[s.sendSlot] = SLOT_EMPTY; s.sendSlot = -1; }
     }
     if (s.sendSlot < 0) promote(s, t);
@@ -233,6 +234,7 @@ export function distribSendTick(): void {
     let due: u32 = elapsed >= PERIOD_NS ? s.sendLen : <u32>((<u64>s.sendLen * elapsed) / PERIOD_NS);
     sendDue(s, due);
   }
+  net!.flush(); // one doorbell for the tick's frames
 }
 
 /** Send frames of stream s until `due` bytes of its chunk are out (or TX is full). */

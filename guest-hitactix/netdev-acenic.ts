@@ -3,7 +3,7 @@
 // distribution thread's "transmit space" wakeup.
 
 import { NetDevice, txSpace } from "./netdev";
-import { nicTxFree, nicSend2, nicSetTxDone } from "../guest-lib/drivers/acenic";
+import { nicTxFree, nicQueue2, nicKick, nicSetTxDone } from "../guest-lib/drivers/acenic";
 
 function txDone(frames: u32, bds: u32): void {
   txSpace();
@@ -17,6 +17,7 @@ export class AceNicNet extends NetDevice {
   checksumOffload(): bool { return true; }
   txFree(): u32 { return nicTxFree() >> 1; } // frames of two fragments
   send2(hdr: usize, hdrLen: u32, pay: usize, payLen: u32): bool {
-    return nicSend2(hdr, hdrLen, pay, payLen, true);
+    return nicQueue2(hdr, hdrLen, pay, payLen, true);
   }
+  flush(): void { nicKick(); }
 }

@@ -13,7 +13,7 @@ import type { BoardConfig } from "./config.js";
 import { AceNic } from "../devices/acenic.js";
 import { Wire } from "../devices/wire.js";
 import { PcapWriter } from "../devices/pcap.js";
-import { MeasureClient, type ExpectedFn } from "../devices/measure-client.js";
+import { MeasureClient, type ExpectedFn, type ContentFn } from "../devices/measure-client.js";
 import { Lsi53c895 } from "../devices/lsi53c895.js";
 import { ScsiDisk } from "../devices/scsi-disk.js";
 import { MemoryBackend, openImage, type BlockBackend } from "../devices/block-backend.js";
@@ -24,6 +24,8 @@ export interface MachineOptions extends BoardOptions {
   deviceTrace?: (device: string, line: string) => void;
   /** What the measurement client should receive (payload verification). */
   expected?: ExpectedFn;
+  /** The same, as each stream's whole content (cheaper; takes precedence). */
+  content?: ContentFn;
 }
 
 export interface Machine {
@@ -59,7 +61,7 @@ export function buildMachine(config: BoardConfig, opts: MachineOptions = {}): Ma
     board.addDevice(NIC_BASE, nic);
     const pcap = n.pcap ? new PcapWriter(n.pcap) : undefined;
     const wire = new Wire({ propagationNs: n.propagationNs ?? 0, tap: pcap });
-    const client = new MeasureClient({ windowsNs: n.clientWindowsNs, expected: opts.expected });
+    const client = new MeasureClient({ windowsNs: n.clientWindowsNs, expected: opts.expected, content: opts.content });
     nic.connect(wire.attach(0, nic));
     client.connect(wire.attach(1, client));
     Object.assign(m, { nic, wire, client, pcap });

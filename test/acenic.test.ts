@@ -14,8 +14,9 @@ import type { DeviceContext, LogKind } from "../host/device.js";
 import { PhysMem } from "../host/memory.js";
 import { Rng } from "../host/rng.js";
 import { Scheduler } from "../host/sched.js";
+import { ChecksumEngine } from "../devices/checksum.js";
 import {
-  AceNic, type AceNicOptions, ACENIC_TIMING, ChecksumEngine, BD_END, BD_ERROR, BD_IP_SUM, BD_MINI, BD_TCP_UDP_SUM, BD_UCAST, BD_VLAN_TAG,
+  AceNic, type AceNicOptions, ACENIC_TIMING, BD_END, BD_ERROR, BD_IP_SUM, BD_MINI, BD_TCP_UDP_SUM, BD_UCAST, BD_VLAN_TAG,
   C_CLEAR_STATS, C_HOST_STATE, C_SET_PROMISC_MODE, C_UPDATE_STATS, CPU_HALT, E_C_ERR_BAD_CFG, E_C_ERR_INVAL_CMD, E_C_LINK_UP, E_ERROR,
   E_FW_RUNNING, E_LINK, E_STATS_UPDATED, GI_EVT_PRD_PTR, GI_EVT_RCB, GI_JUMBO_RCB, GI_MINI_RCB, GI_RET_RCB, GI_RX_RET_PRD_PTR, GI_STATS_PTR,
   GI_STD_RCB, GI_TX_CSM_PTR, GI_TX_RCB, HC_CLR_INT, HC_HW_RESET, HC_IN_INT, HC_MASK_INTS, HC_WORD_SWAP, LC_EEPROM_CLK, LC_EEPROM_DIN,

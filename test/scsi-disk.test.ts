@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { Scheduler } from "../host/sched.js";
 import { Rng } from "../host/rng.js";
 import type { Connection, ScsiPort, ScsiTask } from "../devices/scsi.js";
-import { STATUS_GOOD, STATUS_CHECK_CONDITION, STATUS_QUEUE_FULL } from "../devices/scsi.js";
+import { dataInBytes, STATUS_GOOD, STATUS_CHECK_CONDITION, STATUS_QUEUE_FULL } from "../devices/scsi.js";
 import { ScsiDisk, type ScsiDiskOptions } from "../devices/scsi-disk.js";
 import {
   DiskModel, READ_HIT_OVERHEAD_NS, READ_MISS_OVERHEAD_NS, WRITE_HIT_OVERHEAD_AFTER_READ_NS, TARGET_OUTER_BPS,
@@ -74,7 +74,7 @@ class FakeController implements ScsiPort {
     }
     if (c.status !== undefined) {
       const d: Done = {
-        task: c.task, status: c.status, data: c.dataIn?.slice(), at: Math.max(now, c.paceEndNs ?? 0),
+        task: c.task, status: c.status, data: c.dataIn === undefined ? undefined : dataInBytes(c.dataIn), at: Math.max(now, c.paceEndNs ?? 0),
         connectAt: now, paceEndNs: c.paceEndNs, inCommand: this.inCommand,
       };
       this.fins.push(d);

@@ -177,8 +177,10 @@ export class AceNicState {
   /** Next free slot of the command ring (a shadow of CmdPrd). */
   cmdPrd: u32 = 0;
   txRing: usize = 0;
-  /** Next TX BD the driver fills; BDs [txCsm, txPrd) belong to the NIC. */
+  /** Next TX BD the driver fills; BDs [txCsm, txPrd) belong to the NIC once posted. */
   txPrd: u32 = 0;
+  /** The TX producer index last written to the NIC (nicKick). */
+  txPrdPosted: u32 = 0;
   /** TX consumer last seen (*tx_csm): BDs before it are free again. */
   txCsm: u32 = 0;
   /** Per TX BD: 1 if it ends a frame (the TX-done upcall counts frames). */
@@ -259,7 +261,7 @@ export function nicInit(ready: () => void): void {
   wr(TUNE_FAST_LINK, LNK_1000_FDX_NEG);
   wr(CPU_PC, 0x4000); // the firmware's entry point (the model's firmware ignores it)
   wr(MB0_LO, 0);
-  nic.txPrd = 0; nic.txCsm = 0; nic.stdPrd = 0; nic.rxRetCsm = 0;
+  nic.txPrd = 0; nic.txPrdPosted = 0; nic.txCsm = 0; nic.stdPrd = 0; nic.rxRetCsm = 0;
   wr(TX_PRD, 0);
   wr(ASSIST_STATE, 1);
   nic.state = NIC_BOOTING;
@@ -456,7 +458,7 @@ export function nicTxFree(): u32 {
 export function nicSend1(addr: usize, len: u32, csum: bool = false): bool {
   if (nicTxFree() < 1) { nic.txRefused++; return false; }
   txBd(addr, len, csum ? BD_IP_SUM | BD_TCP_UDP_SUM : 0, true);
-  wr(TX_PRD, nic.txPrd);
+  nicKick();
   nic.txFrames++;
   nic.txBds++;
   return true;
@@ -465,14 +467,28 @@ export function nicSend1(addr: usize, len: u32, csum: bool = false): bool {
 /** A frame of a header and a payload fragment, sent where they lie (zero copy). The
  *  NIC reads both after this returns: leave them alone until the TX-done upcall. */
 export function nicSend2(hdr: usize, hdrLen: u32, pay: usize, payLen: u32, csum: bool): bool {
+  if (!nicQueue2(hdr, hdrLen, pay, payLen, csum)) return false;
+  nicKick();
+  return true;
+}
+
+/** nicSend2 without the doorbell: the frame waits in the ring until nicKick(). A burst
+ *  of frames then costs one MMIO write (as Linux's xmit_more), not one per frame. */
+export function nicQueue2(hdr: usize, hdrLen: u32, pay: usize, payLen: u32, csum: bool): bool {
   if (nicTxFree() < 2) { nic.txRefused++; return false; }
   let flags: u32 = csum ? BD_IP_SUM | BD_TCP_UDP_SUM : 0;
   txBd(hdr, hdrLen, flags, false);
   txBd(pay, payLen, flags, true);
-  wr(TX_PRD, nic.txPrd);
   nic.txFrames++;
   nic.txBds += 2;
   return true;
+}
+
+/** Tell the NIC about every BD queued so far (the TX producer doorbell), if any. */
+export function nicKick(): void {
+  if (nic.txPrd == nic.txPrdPosted) return;
+  nic.txPrdPosted = nic.txPrd;
+  wr(TX_PRD, nic.txPrd);
 }
 
 /** The interrupt (ace_interrupt): ack, then RX return ring, TX consumer, events. */

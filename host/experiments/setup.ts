@@ -55,7 +55,6 @@ export class StreamRig {
   readonly contents: Uint8Array[];
   readonly streams: StreamState[] = [];
   private readonly byPort = new Map<number, number>();
-  private readonly portOfKey = new Map<string, number>(); // no string work per frame
   writeBuf = BSD_BASE; // CPU 0 is host-driven: BSD's partition is free for upload data
   /** Virtual time HiTactix said "ready for streams" (mounted and calibrated), or -1. */
   readyAtNs = -1;
@@ -79,13 +78,9 @@ export class StreamRig {
       return b;
     });
     this.machine = buildMachine(cfg, {
-      expected: (flowKey, offset, length) => {
-        let port = this.portOfKey.get(flowKey);
-        if (port === undefined) this.portOfKey.set(flowKey, (port = Number(flowKey.split(":")[1])));
-        const i = this.byPort.get(port);
-        if (i === undefined) return undefined;
-        const c = this.contents[this.streams[i].file];
-        return offset + length <= c.length ? c.subarray(offset, offset + length) : undefined;
+      content: (flowKey) => {
+        const i = this.byPort.get(Number(flowKey.split(":")[1]));
+        return i === undefined ? undefined : this.contents[this.streams[i].file];
       },
       onConsole: (l) => {
         if (l.text === "hitactix: ready for streams") this.readyAtNs = l.timeNs;

@@ -47,6 +47,7 @@ class FakeNic extends NetDevice {
     if (w >= 0 && w < NWIN) windows[w] += payLen;
     return true;
   }
+  flush(): void {}
 }
 
 let disks = new StaticArray<FakeDisk>(3);
