@@ -160,6 +160,7 @@ export class MeasureClient implements Endpoint {
   private readonly byTuple = new Map<number, Map<number, Flow>>();
   private readonly all: Flow[] = [];
   private lastDst = -1;
+  private readonly flowCache: (Flow | undefined)[] = new Array<Flow | undefined>(1024).fill(undefined);
   /** Where frames in other piece layouts are joined. */
   private joined = new Uint8Array(16384);
   private lastSrc = -1;
@@ -301,6 +302,15 @@ export class MeasureClient implements Endpoint {
     const dk = dstIp * 65536 + dstPort;
     const sk = this.flowBy === "tuple" ? srcIp * 65536 + srcPort : 0;
     if (dk === this.lastDst && sk === this.lastSrc && this.lastFlow !== undefined) return this.lastFlow;
+    // Interleaved flows (many streams to one client): a direct-mapped cache by port.
+    const ci = (dstPort ^ srcPort) & 1023;
+    const hit = this.flowCache[ci];
+    if (hit !== undefined && hit.dstIp === dstIp && hit.dstPort === dstPort && (this.flowBy === "dst" || (hit.srcIp === srcIp && hit.srcPort === srcPort))) {
+      this.lastDst = dk;
+      this.lastSrc = sk;
+      this.lastFlow = hit;
+      return hit;
+    }
     let f: Flow | undefined;
     if (this.flowBy === "dst") {
       f = this.byDst.get(dk);
@@ -322,6 +332,7 @@ export class MeasureClient implements Endpoint {
     this.lastDst = dk;
     this.lastSrc = sk;
     this.lastFlow = f;
+    this.flowCache[ci] = f;
     return f;
   }
 }

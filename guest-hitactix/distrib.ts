@@ -228,7 +228,7 @@ function readDone(r: BlkReq): void {
 export function distribSendTick(): void {
   let t = now();
   for (let i: u32 = 0; i < NSTREAM; i++) {
-    let s = streams[i];
+    let s = unchecked(streams[i]); // i < NSTREAM
     if (!s.inUse || s.sendSlot < 0) continue;
     let elapsed = t - s.sendStart;
     let due: u32 = elapsed >= PERIOD_NS ? s.sendLen : <u32>((<u64>s.sendLen * elapsed) / PERIOD_NS);

@@ -9,6 +9,13 @@
 //   fastIoRealTimeFactor     simulated / wall seconds of the fast-io experiment at
 //                            the highest load it sends in full (52 x 8.8 Mbit/s
 //                            here), the whole stack (goal >= 30x)
+//   fastIoDataFloor          the same point's byte work alone, as a real-time factor:
+//                            per stream and period, one chunk copied from a memory disk
+//                            into a ring in a 256 MiB WebAssembly memory, then each
+//                            1456-byte frame of the previous chunk checksummed there
+//                            (the NIC's offload) and compared with the file (the
+//                            client's check). No timing, no guest: the bound the data
+//                            alone sets on the whole stack's factor.
 // With --json the last line of stdout is one JSON object with these keys.
 // Goals (DESIGN.md / issue 2): overhead <= 1.25x, >= 2M events/s, boot >= 50x real time.
 
@@ -25,6 +32,7 @@ import { ScsiDisk } from "../devices/scsi-disk.js";
 import { MemoryBackend } from "../devices/block-backend.js";
 import type { Connection, ScsiPort, ScsiTask } from "../devices/scsi.js";
 import { OP_READ_10 } from "../devices/scsi.js";
+import { ChecksumEngine } from "../devices/checksum.js";
 
 const json = process.argv.includes("--json");
 const say = (s: string): void => {
@@ -152,6 +160,51 @@ async function fastIoRealTimeFactor(): Promise<number> {
   return r.points[0].realTimeFactor;
 }
 
+function fastIoDataFloor(): number {
+  const streams = 52;
+  const chunk = 281_600; // 8.8 Mbit/s x 256 ms, as sfs.chunkBytes gives
+  const chunksPerFile = 16;
+  const frameData = 1456;
+  const fileBytes = chunk * chunksPerFile;
+  const sectors = (streams * fileBytes) / 512;
+  const disk = new MemoryBackend(sectors);
+  const contents: Uint8Array[] = [];
+  const rng = new Rng(0x5eed);
+  for (let f = 0; f < streams; f++) {
+    const b = new Uint8Array(fileBytes);
+    const w = new Uint32Array(b.buffer);
+    for (let i = 0; i < w.length; i++) w[i] = rng.u32();
+    disk.write((f * fileBytes) / 512, fileBytes / 512, b, 0);
+    contents.push(b);
+  }
+  const ram = new WebAssembly.Memory({ initial: 4096, maximum: 4096 });
+  const u8 = new Uint8Array(ram.buffer);
+  const cs = new ChecksumEngine(ram);
+  const ring = 0x6000000;
+  const cmp = Buffer.prototype.compare as (this: Uint8Array, t: Uint8Array, ts: number, te: number, ss: number, se: number) => number;
+  const periods = 12; // 3.072 s simulated
+  let bad = 0;
+  let sum = 0;
+  const t0 = performance.now();
+  for (let p = 0; p < periods; p++) {
+    for (let f = 0; f < streams; f++) {
+      const c = p % chunksPerFile;
+      disk.read((f * fileBytes + c * chunk) / 512, chunk / 512, u8, ring + (f * 3 + (p % 3)) * chunk);
+      if (p === 0) continue;
+      const prev = (p - 1) % chunksPerFile;
+      const slot = ring + (f * 3 + ((p - 1) % 3)) * chunk;
+      for (let o = 0; o < chunk; o += frameData) {
+        const n = Math.min(frameData, chunk - o);
+        sum += cs.sum(slot + o, n, 0);
+        if (cmp.call(u8, contents[f], prev * chunk + o, prev * chunk + o + n, slot + o, slot + o + n) !== 0) bad++;
+      }
+    }
+  }
+  const wall = (performance.now() - t0) / 1000;
+  if (bad !== 0 || sum === 0) throw new Error(`bench: data floor compared ${bad} frames unequal`);
+  return (periods * 0.256) / wall;
+}
+
 const oh = instrumentationOverhead();
 say(`instrumentation overhead  ${oh.ratio.toFixed(3)}x  (plain ${oh.plainMs.toFixed(1)} ms, metered ${oh.meteredMs.toFixed(1)} ms; goal <= 1.25x)`);
 const eps = eventsPerSecond();
@@ -164,9 +217,11 @@ const disk = diskMBPerSecond();
 say(`disk (SCSI target+model)  ${disk.mbPerSecond.toFixed(0)} simulated MB per wall second (the disk reads ${disk.simMBps.toFixed(2)} MB/s simulated)`);
 const fio = await fastIoRealTimeFactor();
 say(`fast-io at 457.6 Mbit/s   ${fio.toFixed(1)}x real time (whole stack; goal >= 30x)`);
+const floor = fastIoDataFloor();
+say(`fast-io data alone        ${floor.toFixed(1)}x real time (copy from disk, checksum, compare: the bound on the line above)`);
 if (json) {
   console.log(JSON.stringify({
     instrumentationOverhead: oh.ratio, eventsPerSecond: eps, realTimeFactor: rt.factor,
-    wireFramesPerSecond: wire.framesPerSecond, diskMBPerSecond: disk.mbPerSecond, fastIoRealTimeFactor: fio,
+    wireFramesPerSecond: wire.framesPerSecond, diskMBPerSecond: disk.mbPerSecond, fastIoRealTimeFactor: fio, fastIoDataFloor: floor,
   }));
 }

@@ -7,7 +7,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { Scheduler } from "../host/sched.js";
 import { Rng } from "../host/rng.js";
-import type { Connection, ScsiPort, ScsiTask } from "../devices/scsi.js";
+import type { Connection, DataInSource, ScsiPort, ScsiTask } from "../devices/scsi.js";
 import { dataInBytes, STATUS_GOOD, STATUS_CHECK_CONDITION, STATUS_QUEUE_FULL } from "../devices/scsi.js";
 import { ScsiDisk, type ScsiDiskOptions } from "../devices/scsi-disk.js";
 import {
@@ -26,6 +26,8 @@ interface Done {
   task: ScsiTask;
   status: number;
   data: Uint8Array | undefined;
+  /** The connection's DATA IN as the target handed it over. */
+  raw: Connection["dataIn"];
   /** When the task ends: the connection's time, or paceEndNs if later (no bus time). */
   at: number;
   connectAt: number;
@@ -74,7 +76,7 @@ class FakeController implements ScsiPort {
     }
     if (c.status !== undefined) {
       const d: Done = {
-        task: c.task, status: c.status, data: c.dataIn === undefined ? undefined : dataInBytes(c.dataIn), at: Math.max(now, c.paceEndNs ?? 0),
+        task: c.task, status: c.status, data: c.dataIn === undefined ? undefined : dataInBytes(c.dataIn), raw: c.dataIn, at: Math.max(now, c.paceEndNs ?? 0),
         connectAt: now, paceEndNs: c.paceEndNs, inCommand: this.inCommand,
       };
       this.fins.push(d);
@@ -497,6 +499,25 @@ describe("data and the write-back cache", () => {
     env.sched.runUntil(Infinity);
     expect(env.bus.byTask.get(before)!.data![0]).toBe(1);
     expect(run(env, read10(3000, 8)).data![0]).toBe(2);
+  });
+
+  it("a read's data is taken from the backend in pieces of any size, as a controller's scatter list moves it", () => {
+    const env = setup();
+    const data = fill(40, 3);
+    run(env, write10(5000, 40), { data });
+    const d = run(env, read10(5000, 40));
+    expect(d.data).toEqual(data);
+    const src = d.raw!;
+    expect(src).not.toBeInstanceOf(Uint8Array); // left in the backend, not copied at arrival
+    const out = new Uint8Array(data.length + 8);
+    let at = 0;
+    for (const n of [1, 511, 512, 513, 4096, 3, 7000]) {
+      (src as DataInSource).copyTo(at, n, out, at + 8);
+      at += n;
+    }
+    (src as DataInSource).copyTo(at, data.length - at, out, at + 8);
+    expect(out.subarray(8)).toEqual(data);
+    expect(() => (src as DataInSource).copyTo(data.length - 4, 8, out, 0)).toThrow(RangeError);
   });
 
   it("write-back: status after the write-hit overhead; SYNCHRONIZE CACHE waits for the media", () => {

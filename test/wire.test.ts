@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ipv4, MeasureClient, STREAM_HEADER_BYTES, writeUdpFrame, type UdpFrameSpec } from "../devices/measure-client.js";
 import { LINKTYPE_ETHERNET, PCAP_MAGIC_NS, PcapWriter } from "../devices/pcap.js";
-import { type Endpoint, frameTimeNs, Wire, wireTimeNs } from "../devices/wire.js";
+import { type Endpoint, FrameParts, frameTimeNs, Wire, wireTimeNs } from "../devices/wire.js";
 
 const A = [0x02, 0, 0, 0, 0, 1];
 const B = [0x02, 0, 0, 0, 0, 2];
@@ -156,6 +156,75 @@ describe("measurement client", () => {
     // 10 ms windows: frames at 0, 5, 10, ... 45 ms (30 ms missing)
     expect([...f.seriesOf(0)]).toEqual([2000, 2000, 2000, 1000, 2000]);
     expect([...f.seriesOf(1)]).toEqual([9000]);
+  });
+
+  it("frames in pieces count and verify exactly as whole frames: headers|data read in place, other splits joined", () => {
+    const content = (): Uint8Array => stream;
+    const flat = new MeasureClient({ content });
+    const split = [new MeasureClient({ content }), new MeasureClient({ content }), new MeasureClient({ content })];
+    const wires = split.map((c) => {
+      const w = new Wire();
+      w.attach(1, c);
+      return w.attach(0, { receive: () => {} });
+    });
+    const buf = new Uint8Array(1600);
+    const data = 1200 - STREAM_HEADER_BYTES;
+    const ram = new Uint8Array(1 << 16); // where a NIC would find the payload
+    let t = 0;
+    for (let seq = 0; seq < 12; seq++) {
+      const off = seq * data;
+      const len = writeUdpFrame(buf, 0, spec({ payloadLength: 1200, stream: { id: 1, seq, byteOffset: off }, data: stream.subarray(off, off + data) }));
+      if (seq === 5) buf[len - 7] ^= 0x10; // one bad data byte
+      if (seq === 8) buf[14 + 20 + 8 + 8 + 3] ^= 1; // a wrong byte offset in the stream header
+      const head = 14 + 20 + 8 + STREAM_HEADER_BYTES;
+      ram.set(buf.subarray(head, len), 1001);
+      flat.receive(buf.subarray(0, len), t);
+      const p = new FrameParts();
+      // 1: headers, then the data where it lies (read in place)
+      p.add(buf.subarray(0, head), 0, head);
+      p.add(ram, 1001, len - head);
+      t = wires[0].sendParts(p, t);
+      // 2: the header cut inside the IP header, the data in two pieces (joined)
+      p.clear();
+      p.add(buf, 0, 20);
+      p.add(buf, 20, head - 20);
+      p.add(ram, 1001, 500);
+      p.add(ram, 1501, len - head - 500);
+      wires[1].sendParts(p, t);
+      // 3: the stream header split between two pieces (joined)
+      p.clear();
+      p.add(buf, 0, head - 5);
+      p.add(buf, head - 5, len - head + 5);
+      wires[2].sendParts(p, t);
+    }
+    const want = flat.flow("10.0.0.2:5000")!;
+    expect(want.frames).toBe(12);
+    expect(want.mismatches).toBe(2);
+    expect(want.verifiedBytes).toBe(10 * data);
+    for (const c of split) {
+      const f = c.flow("10.0.0.2:5000")!;
+      for (const k of ["frames", "ipBytes", "udpBytes", "dataBytes", "verifiedBytes", "mismatches", "unverified", "lost"] as const) expect(f[k], k).toBe(want[k]);
+      expect(c.counters.bytes).toBe(flat.counters.bytes);
+    }
+  });
+
+  it("a tap and an endpoint without receiveParts get a gather list joined into one frame", () => {
+    const got: Uint8Array[] = [];
+    const tapped: Uint8Array[] = [];
+    const w = new Wire({ tap: { capture: (f) => void tapped.push(f.slice()) } });
+    w.attach(1, { receive: (f) => void got.push(f.slice()) });
+    const tx = w.attach(0, { receive: () => {} });
+    const a = Uint8Array.from({ length: 100 }, (_, i) => i);
+    const p = new FrameParts();
+    p.add(a, 10, 30);
+    p.add(a, 0, 5);
+    p.add(a, 90, 10);
+    const left = tx.sendParts(p, 1000);
+    const want = [...a.subarray(10, 40), ...a.subarray(0, 5), ...a.subarray(90, 100)];
+    expect([...got[0]]).toEqual(want);
+    expect([...tapped[0]]).toEqual(want);
+    expect(left).toBe(1000 + frameTimeNs(45));
+    expect(w.stats(0).bytes).toBe(45);
   });
 
   it("flows by destination or by 4-tuple; other frames are counted, not parsed", () => {
