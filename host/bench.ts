@@ -172,8 +172,7 @@ function fastIoDataFloor(): number {
   const rng = new Rng(0x5eed);
   for (let f = 0; f < streams; f++) {
     const b = new Uint8Array(fileBytes);
-    const w = new Uint32Array(b.buffer);
-    for (let i = 0; i < w.length; i++) w[i] = rng.u32();
+    rng.fill(new Uint32Array(b.buffer));
     disk.write((f * fileBytes) / 512, fileBytes / 512, b, 0);
     contents.push(b);
   }

@@ -2,7 +2,7 @@
 // injection, client think times). xoshiro128** seeded through splitmix32: small, fast,
 // and the same sequence on every machine. Never use Math.random in the simulation.
 //
-// Interface: new Rng(seed); u32(); float() in [0,1); below(n) integer in [0,n);
+// Interface: new Rng(seed); u32(); fill(u32array) = u32() per word; float() in [0,1); below(n) integer in [0,n);
 // fork(label) an independent stream derived from this seed and a label, so adding a
 // consumer of randomness in one device does not shift the numbers another one sees.
 
@@ -37,6 +37,29 @@ export class Rng {
     this.s2 ^= t;
     this.s3 = rotl(this.s3, 11);
     return r;
+  }
+
+  /** words[i] = u32() for every i, in order: the same numbers, without a call per word. */
+  fill(words: Uint32Array): void {
+    let s0 = this.s0;
+    let s1 = this.s1;
+    let s2 = this.s2;
+    let s3 = this.s3;
+    for (let i = 0; i < words.length; i++) {
+      const x = Math.imul(s1, 5);
+      words[i] = Math.imul((x << 7) | (x >>> 25), 9);
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+    }
+    this.s0 = s0;
+    this.s1 = s1;
+    this.s2 = s2;
+    this.s3 = s3;
   }
 
   float(): number {

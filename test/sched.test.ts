@@ -42,6 +42,15 @@ describe("scheduler", () => {
     expect(hash(1)).not.toBe(hash(0));
   });
 
+  it("Rng.fill gives the numbers u32() would, in order, and leaves the stream where u32() would", () => {
+    const a = new Rng(11);
+    const b = new Rng(11);
+    const w = new Uint32Array(1001);
+    a.fill(w);
+    for (let i = 0; i < w.length; i++) expect(w[i]).toBe(b.u32());
+    expect(a.u32()).toBe(b.u32());
+  });
+
   it("OneShot: re-arming makes the earlier event stale", () => {
     const s = new Scheduler();
     const fired: number[] = [];

@@ -1,7 +1,7 @@
 // The stream file system format (host side): format, import, list, read back, and
 // refusal of corrupt or foreign images with clear messages.
 import { describe, it, expect } from "vitest";
-import { formatVolume, openVolume, importFile, readFile, findFile, bytesSource, chunkBytes, SfsError, type SfsDisk } from "../host/sfs.js";
+import { formatVolume, openVolume, importFile, readFile, findFile, bytesSource, chunkBytes, fnvWords, SfsError, type SfsDisk } from "../host/sfs.js";
 import { SFS_DATA_START } from "../common/sfs.js";
 import { Rng } from "../host/rng.js";
 
@@ -50,6 +50,19 @@ describe("stream file system", () => {
     const mid = new Uint8Array(1000);
     readFile(again, g, 281_000, mid); // across a chunk (and disk) boundary
     expect(Buffer.compare(mid, data.subarray(281_000, 282_000))).toBe(0);
+  });
+
+  it("fnvWords reads the same little-endian words from aligned and unaligned buffers", () => {
+    const raw = new Uint8Array(1031).map((_, i) => (i * 97 + 13) & 0xff);
+    const aligned = raw.slice(0, 1027); // offset 0: read as whole words
+    const odd = new Uint8Array(1030);
+    odd.set(aligned, 3);
+    const h = fnvWords(0x811c9dc5, aligned);
+    expect(fnvWords(0x811c9dc5, odd.subarray(3, 3 + 1027))).toBe(h);
+    // The definition, word by word, zero-padding the last partial word.
+    let r = 0x811c9dc5;
+    for (let i = 0; i < 1027; i += 4) r = Math.imul(r ^ (aligned[i] | (aligned[i + 1] << 8) | ((aligned[i + 2] ?? 0) << 16) | ((aligned[i + 3] ?? 0) << 24)), 0x01000193);
+    expect(h).toBe(r);
   });
 
   it("a second stream starts on the next disk", () => {

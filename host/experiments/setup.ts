@@ -73,8 +73,7 @@ export class StreamRig {
     const rng = new Rng(cfg.seed ^ 0x5eed);
     this.contents = opts.files.map((f) => {
       const b = new Uint8Array(f.bytes);
-      const w = new Uint32Array(b.buffer, 0, f.bytes >> 2);
-      for (let i = 0; i < w.length; i++) w[i] = rng.u32();
+      rng.fill(new Uint32Array(b.buffer, 0, f.bytes >> 2));
       return b;
     });
     this.machine = buildMachine(cfg, {
