@@ -43,12 +43,14 @@
 // Cost per frame (DESIGN.md budget): TX is processed in chunks of up to 32 frames per
 // scheduler event (times by arithmetic; frames are handed to the wire with their
 // future times), RX costs about two events per frame (DMA start, index publication).
-// The one allocation per frame is a view of each guest buffer a DMA reads (JS has no
-// allocation-free copy between two ArrayBuffers), and even that is cached for buffers
-// a guest reuses (guestView); a frame the NIC does not change goes to the wire as
-// that view, without a copy; checksum offload runs a WebAssembly SIMD kernel over the
-// NIC's staging memory (~50 ns per 1500 bytes, see ChecksumEngine).
-//
+// A frame of several fragments whose headers are all in the first one (HiTactix's
+// header + payload) goes to the wire as a gather list (wire.ts FrameParts): the first
+// fragment is copied to the NIC's staging memory, where the offloaded checksums are
+// written, and the payload stays in guest RAM, summed where it lies by a WebAssembly
+// SIMD kernel (checksum.ts, ~50 ns per 1500 bytes); the bytes on the wire are those of
+// a gathered frame. Other frames are gathered into staging memory; a frame the NIC
+// does not change goes out as a view of guest memory. Views of guest buffers are
+// cached for buffers a guest reuses (guestView).
 // Not emulated: the MIPS CPUs and the firmware image (the model *is* the firmware),
 // Tigon I (rev 4/5) features (TX ring in NIC SRAM, MaskInt, RxRetCsm, commands 02/03/
 // 08/09/10 answer ERROR/unimplemented), the multicast hash list (multicast frames are
