@@ -190,7 +190,7 @@ class ReadData implements DataInSource {
   open = true;
   private snap: Uint8Array | null = null;
 
-  constructor(private readonly disk: { backend: BlockBackend; scratch(bytes: number): Uint8Array }, readonly lba: number, readonly n: number) {
+  constructor(private readonly backend: BlockBackend, readonly lba: number, readonly n: number) {
     this.length = n * SECTOR;
   }
 
@@ -201,12 +201,13 @@ class ReadData implements DataInSource {
     if (this.snap !== null) {
       dst.set(this.snap.subarray(from, from + n), dstOff);
     } else if (from % SECTOR === 0 && n % SECTOR === 0) {
-      this.disk.backend.read(this.lba + from / SECTOR, n / SECTOR, dst, dstOff);
+      this.backend.read(this.lba + from / SECTOR, n / SECTOR, dst, dstOff);
     } else {
+      // Part of a sector (a controller's odd-sized scatter entry): read the whole ones.
       const first = Math.floor(from / SECTOR);
       const count = Math.ceil((from + n) / SECTOR) - first;
-      const tmp = this.disk.scratch(count * SECTOR);
-      this.disk.backend.read(this.lba + first, count, tmp, 0);
+      const tmp = new Uint8Array(count * SECTOR);
+      this.backend.read(this.lba + first, count, tmp, 0);
       const at = from - first * SECTOR;
       dst.set(tmp.subarray(at, at + n), dstOff);
     }
@@ -219,7 +220,7 @@ class ReadData implements DataInSource {
   snapshot(): void {
     if (this.snap !== null) return;
     this.snap = new Uint8Array(this.length);
-    this.disk.backend.read(this.lba, this.n, this.snap, 0);
+    this.backend.read(this.lba, this.n, this.snap, 0);
   }
 }
 
@@ -260,7 +261,6 @@ export class ScsiDisk implements ScsiTarget {
   private sense = new Map<number, Uint8Array>();
   /** Reads whose blocks are still in the backend, not yet all copied out. */
   private openReads: ReadData[] = [];
-  private scratchBuf = new Uint8Array(0);
   /** UNIT ATTENTION owed since reset, and the initiators that have had theirs. */
   private uaActive = false;
   private uaDone = new Set<number>();
@@ -491,7 +491,7 @@ export class ScsiDisk implements ScsiTarget {
     e.bad = this.firstBad(lba, n, write);
     if (!write) {
       const good = e.bad < 0 ? n : e.bad - lba;
-      e.data = new ReadData(this, lba, good);
+      e.data = new ReadData(this.backend, lba, good);
       if (good > 0) {
         if (this.openReads.length >= 64) this.openReads = this.openReads.filter((r) => r.open);
         this.openReads.push(e.data);
@@ -714,12 +714,6 @@ export class ScsiDisk implements ScsiTarget {
       else this.openReads[j++] = r;
     }
     this.openReads.length = j;
-  }
-
-  /** A reused buffer of at least `bytes` (ReadData's partial-sector copies). */
-  scratch(bytes: number): Uint8Array {
-    if (this.scratchBuf.length < bytes) this.scratchBuf = new Uint8Array(Math.max(bytes, 65536));
-    return this.scratchBuf;
   }
 
   private dropTask(e: Entry): void {

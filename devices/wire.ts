@@ -24,7 +24,8 @@
 // payload still in guest RAM) can hand the pieces over as they are (sendParts): no
 // copy into one buffer. An endpoint that can read pieces says so (receiveParts); for
 // the others, and for the tap, the wire joins the pieces into one buffer of its own
-// first. Either way the bytes are the same; pieces save a copy of each payload.
+// first (a copy, and a view per piece: the slow path, for captures and simple
+// endpoints). Either way the bytes are the same; pieces save a copy of each payload.
 //
 // Interface:
 //   Endpoint          receive(frame, timeNs): the frame excludes preamble and FCS and
