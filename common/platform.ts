@@ -14,6 +14,8 @@
 //                        SCRIPTS RAM 0x1000-0x1FFF (one 0x2000-byte window)
 //   0xFE00_1000  SCSIRAM its SCRIPTS RAM, same device window    (0x1000 bytes)
 //   0xFE01_0000  NIC     AceNIC registers                         (0x4000 bytes)
+//   0xFE02_0000  TTY     the BSD side's terminal (paravirtual)   (0x100 bytes)
+//   0xFEE0_3000  SYSCTL  board power control                     (0x100 bytes)
 
 export const MMIO_BASE = 0xfe000000;
 
@@ -23,12 +25,15 @@ export const CONSOLE_BASE = 0xfee02000;
 export const SCSI_BASE = 0xfe000000;
 export const SCSI_RAM_BASE = 0xfe001000;
 export const NIC_BASE = 0xfe010000;
+export const TTY_BASE = 0xfe020000;
+export const SYSCTL_BASE = 0xfee03000;
 
 // Interrupt vectors (an interrupt line number is its vector; 32 lines per CPU).
 export const IRQ_TIMER = 0;
 export const IRQ_IPI = 1;
 export const IRQ_SCSI = 4;
 export const IRQ_NIC = 5;
+export const IRQ_TTY = 6;
 export const IRQ_LINES = 32;
 
 // LAPIC registers (32-bit).
@@ -51,6 +56,25 @@ export const TIMER_HZ = 0x14; // R: CPU clock in Hz (the guest converts cycles)
 export const CONSOLE_ADDR = 0x00; // W: physical address of the bytes
 export const CONSOLE_LEN = 0x04; // W: length; the write sends them (DMA)
 
+// TTY registers (32-bit): a paravirtual terminal in the spirit of virtio-console, the
+// BSD side's standard input and output when a host session is attached (`hitactix
+// bsd exec`). Two output streams (0 = out, 1 = err) and one input stream, all DMA.
+// No line speed is modelled: bytes move at once.
+export const TTY_TX_ADDR = 0x00; // W: physical address of the bytes to send
+export const TTY_TX_LEN = 0x04; // W: length (at most 65536); the write sends them
+export const TTY_TX_STREAM = 0x08; // W: 0 = out, 1 = err, for the following sends
+export const TTY_RX_ADDR = 0x10; // W: physical address of a receive buffer
+export const TTY_RX_LEN = 0x14; // W: its length; the write arms one receive
+export const TTY_RX_COUNT = 0x18; // R: bytes the last completed receive delivered
+export const TTY_STATUS = 0x1c; // R: status bits below; W: 1 bits clear RX_DONE
+export const TTY_ST_RX_DONE = 1; // a receive completed (the IRQ line is high while set)
+export const TTY_ST_RX_EOF = 2; // the input has ended and every byte was delivered
+export const TTY_ST_RX_ARMED = 4; // a receive is waiting for input
+export const TTY_ST_ATTACHED = 8; // a host session is attached (else input is at its end)
+
+// SYSCTL registers (32-bit), board-wide.
+export const SYSCTL_POWEROFF = 0x00; // W: power the board off; the value is the status the host reports
+
 // Boot parameters: the board writes one block per CPU in the shared region before
 // boot (u32 fields). Kernels read them with plain loads.
 export const BOOTINFO_BASE = 0x00030000;
@@ -64,6 +88,19 @@ export const BOOT_REPORT_TICKS = 0x14; // print a status line every this many ti
 export const BOOT_HTX_POLICY = 0x18; // HiTactix disk policy: 0 cyclic, 1 fifo
 export const BOOT_HTX_IP = 0x1c; // HiTactix's IPv4 address (source of the streams)
 export const BOOT_MAGIC_VALUE = 0x48545842;
+// The BSD kernel's boot parameters (CPU 0's block).
+export const BOOT_CMDLINE_ADDR = 0x40; // init's argv: NUL-terminated strings in the shared region
+export const BOOT_CMDLINE_LEN = 0x44; // their total bytes (0: plain "init")
+export const BOOT_EPOCH_LO = 0x48; // realtime at power-on, seconds since 1970 (low word)
+export const BOOT_EPOCH_HI = 0x4c;
+export const BOOT_SEED = 0x50; // seed of the kernel's random numbers
+export const BOOT_MODULES = 0x54; // physical address of the boot module table (0: none)
+/** Where the board puts init's command line, and boot modules (files loaded by the
+ *  host, in a table: u32 count, then count x {u32 name, u32 nameLen, u32 addr, u32 len}). */
+export const CMDLINE_AREA = 0x00031000;
+export const CMDLINE_MAX = 0x3000;
+export const MODULE_AREA = 0x00100000;
+export const MODULE_AREA_END = 0x00400000;
 
 // Mailbox ring layout (see guest-lib/mailbox.ts).
 //   +0  head   u32  next slot the producer writes (monotone counter)

@@ -64,6 +64,23 @@ export function mboxRecv(ring: usize): bool {
   return true;
 }
 
+/** Like mboxSend with `n` (at most MSG_ARGS) u32 arguments read from `args`. */
+export function mboxSendArgs(ring: usize, type: u32, seq: u32, args: usize, n: u32): bool {
+  let head = load<u32>(ring + MBOX_HEAD);
+  if (head - load<u32>(ring + MBOX_TAIL) >= <u32>MBOX_DEFAULT_SLOTS) {
+    store<u32>(ring + MBOX_WAITING, 1);
+    if (head - load<u32>(ring + MBOX_TAIL) >= <u32>MBOX_DEFAULT_SLOTS) return false;
+    store<u32>(ring + MBOX_WAITING, 0);
+  }
+  let s = slotAddr(ring, head);
+  store<u32>(s + MSG_TYPE, type);
+  store<u32>(s + MSG_SEQ, seq);
+  memory.fill(s + MSG_ARG0, 0, MSG_ARGS * 4);
+  memory.copy(s + MSG_ARG0, args, <usize>(min<u32>(n, MSG_ARGS) * 4));
+  store<u32>(ring + MBOX_HEAD, head + 1);
+  return true;
+}
+
 export function mboxDone(ring: usize, producerCpu: u32): void {
   if (load<u32>(ring + MBOX_WAITING) != 0) {
     store<u32>(ring + MBOX_WAITING, 0);

@@ -21,9 +21,10 @@ import { nsToCycles } from "./costs.js";
 import { Lapic } from "./lapic.js";
 import { Timer } from "./timer.js";
 import { Console, type ConsoleLine } from "./console.js";
+import { Sysctl } from "./sysctl.js";
 import type { MmioDevice, Width, LogKind, DeviceContext, IrqLine } from "./device.js";
 import {
-  LAPIC_BASE, TIMER_BASE, CONSOLE_BASE, BOOTINFO_BASE, BOOTINFO_SIZE, BOOT_MAGIC, BOOT_MAGIC_VALUE,
+  LAPIC_BASE, TIMER_BASE, CONSOLE_BASE, SYSCTL_BASE, BOOTINFO_BASE, BOOTINFO_SIZE, BOOT_MAGIC, BOOT_MAGIC_VALUE,
 } from "../common/platform.js";
 
 export interface BoardOptions {
@@ -32,6 +33,9 @@ export interface BoardOptions {
   traceSink?: TraceSink;
   /** Guest wasm bytes by CPU index, instead of reading config.cpus[i].wasm. */
   wasmBytes?: Uint8Array[];
+  /** More imports for a CPU's kernel (its env module), by CPU index: the process
+   *  engine's proc_* calls for the BSD kernel. */
+  kernelImports?: Array<Record<string, unknown> | undefined>;
 }
 
 export interface CpuSummary {
@@ -61,7 +65,7 @@ interface Mapping {
   dev: MmioDevice;
 }
 
-type Local = Lapic | Timer | Console;
+type Local = Lapic | Timer | Console | Sysctl;
 
 export class Board {
   readonly sched = new Scheduler();
@@ -71,6 +75,7 @@ export class Board {
   readonly lapic: Lapic;
   readonly timer: Timer;
   readonly console: Console;
+  readonly sysctl: Sysctl;
   readonly logCounts: Record<string, number> = {};
   private readonly mappings: Mapping[] = [];
   private readonly locals: Array<[number, Local]>;
@@ -86,7 +91,8 @@ export class Board {
     this.lapic = new Lapic(this.cpus, this.sched, config.costs.ipiLatencyNs, log);
     this.timer = new Timer(this.cpus, this.sched, log);
     this.console = new Console(this.cpus, this.sched, this.mem, (l) => opts.onConsole?.(l), log);
-    this.locals = [[LAPIC_BASE, this.lapic], [TIMER_BASE, this.timer], [CONSOLE_BASE, this.console]];
+    this.sysctl = new Sysctl(this.sched, log);
+    this.locals = [[LAPIC_BASE, this.lapic], [TIMER_BASE, this.timer], [CONSOLE_BASE, this.console], [SYSCTL_BASE, this.sysctl]];
   }
 
   static create(config: BoardConfig, opts: BoardOptions = {}): Board {
@@ -196,6 +202,7 @@ export class Board {
         },
         mmio_read: (addr: number, width: number): number => this.mmioRead(cpu, addr >>> 0, width),
         mmio_write: (addr: number, width: number, value: number): void => this.mmioWrite(cpu, addr >>> 0, width, value >>> 0),
+        ...(this.opts.kernelImports?.[i] ?? {}),
       },
     };
     const instance = new WebAssembly.Instance(module, imports);

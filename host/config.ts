@@ -8,7 +8,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PIII_600, type CostTable } from "./costs.js";
 import { BSD_BASE, BSD_END, HTX_BASE, HTX_END, RAM_SIZE } from "../common/memmap.js";
-import { BOOT_TICK_NS, BOOT_PING_BURST, BOOT_PING_TOTAL, BOOT_SPIN, BOOT_REPORT_TICKS, BOOT_HTX_POLICY, BOOT_HTX_IP } from "../common/platform.js";
+import { BOOT_TICK_NS, BOOT_REPORT_TICKS, BOOT_HTX_POLICY, BOOT_HTX_IP } from "../common/platform.js";
 
 export interface CpuConfig {
   /** Guest name used in reports. */
@@ -21,6 +21,23 @@ export interface CpuConfig {
   bootAtNs: number;
   /** Boot parameters written to the CPU's BOOTINFO block: offset -> u32 value. */
   bootArgs: Record<number, number>;
+  /** This CPU's kernel runs WASI processes (the BSD kernel): the board gives it the
+   *  host's process engine (host/proc/engine.ts). */
+  processes?: boolean;
+}
+
+/** What the BSD kernel is given at boot (host/bsd-boot.ts writes it). */
+export interface BsdBootConfig {
+  /** init's argv (default: just "init"). `init -x PROG ARGS` runs one program and
+   *  powers off with its exit status (hitactix bsd exec). */
+  cmdline?: string[];
+  /** Files loaded into RAM for the kernel (a root file system of boot modules, used
+   *  when there is no system disk). */
+  modules?: Array<{ name: string; bytes: Uint8Array }>;
+  /** Realtime at power-on, seconds since 1970 (default 2002-01-01, the paper's year). */
+  epochSec?: number;
+  /** A host session is attached to the terminal (its standard input and output). */
+  ttyAttached?: boolean;
 }
 
 /** The AceNIC, its wire and what is at the other end (the measurement client). */
@@ -67,6 +84,7 @@ export interface BoardConfig {
   cpus: CpuConfig[];
   nic?: NicConfig;
   scsi?: ScsiConfig;
+  bsd?: BsdBootConfig;
 }
 
 /** The package's root folder (where package.json is), from source or from dist/. */
@@ -95,11 +113,8 @@ export function defaultBoard(): BoardConfig {
         bootAtNs: 0,
         bootArgs: {
           [BOOT_TICK_NS]: 10_000_000, // hz = 100, as BSD's default clock
-          [BOOT_PING_BURST]: 16,
-          [BOOT_PING_TOTAL]: 10_000,
-          [BOOT_SPIN]: 0,
-          [BOOT_REPORT_TICKS]: 100, // a status line per second
         },
+        processes: true,
       },
       {
         name: "hitactix",

@@ -18,6 +18,17 @@
 // are not the guest's (a bug in a device model) are rethrown: they must be seen.
 //
 // Accounting: busy cycles in total, and busy ns per load window (load = busy/window).
+//
+// User mode (the BSD kernel's processes, host/proc/engine.ts): a kernel may leave a
+// process selected to run when its entry returns. When the CPU would go idle with no
+// interrupt deliverable, it enters user mode: the attached UserMode runs the process
+// (a separate, metered WebAssembly instance) from the current time. Unlike a kernel
+// run, user mode is NOT atomic in event order: the engine stops the process at the
+// first metered loop head past the next event, processes the events due by the CPU's
+// local time, and goes on unless an interrupt is now deliverable here, which ends user
+// mode at that loop head (the process is suspended by asyncify) and the CPU enters the
+// kernel's irq() as hardware would. System calls enter the kernel in the middle of user
+// mode through kernelCall(), charged like any kernel entry.
 
 import type { CostTable } from "./costs.js";
 import { cyclesToNs } from "./costs.js";
@@ -40,7 +51,20 @@ export interface CpuReport {
   timeNs: number;
 }
 
-export type CpuState = "off" | "idle" | "running" | "busy" | "stopped";
+export type CpuState = "off" | "idle" | "running" | "busy" | "user" | "stopped";
+
+/** What a CPU needs of a user-mode engine (host/proc/engine.ts). */
+export interface UserMode {
+  /** True when the kernel has a process selected to run. */
+  wants(): boolean;
+  /** Run user code from the CPU's current time. Charges go through cpu.extra (see
+   *  Cpu.enterUser); it returns when the process blocks or exits with nothing else
+   *  selected, or when an interrupt is deliverable here. */
+  run(): void;
+}
+
+/** Thrown through user mode when the kernel itself faulted in a system call. */
+export class KernelFault extends Error {}
 
 interface GuestExports {
   boot?: () => void;
@@ -76,6 +100,11 @@ export class Cpu {
   private readonly dispatchH: Handler;
   private readonly doneH: Handler;
   private dispatchQueued = false;
+  /** The engine that runs this CPU's processes, if its kernel has any. */
+  user: UserMode | undefined;
+  /** Cycles spent in user mode (processes), and in kernel calls made from it. */
+  userCycles = 0;
+  kernelCalls = 0;
 
   constructor(
     readonly id: number,
@@ -105,6 +134,11 @@ export class Cpu {
 
   /** True for a CPU attached with attachHost. */
   hostDriven = false;
+
+  /** The guest's exports (its kernel's entry points and globals). */
+  get guestExports(): WebAssembly.Exports {
+    return this.exports as unknown as WebAssembly.Exports;
+  }
 
   /** Attach the instantiated guest (exports include the metering globals). */
   attach(instance: WebAssembly.Instance, info: ModuleInfo): void {
@@ -146,7 +180,7 @@ export class Cpu {
     if (level) this.kick();
   }
 
-  private deliverable(): number {
+  deliverable(): number {
     return (this.pending | this.levels) & ~this.mask;
   }
 
@@ -205,7 +239,61 @@ export class Cpu {
   private runDone(): void {
     if (this.state !== "busy") return;
     this.state = "idle";
+    if (this.user !== undefined && this.deliverable() === 0 && this.user.wants()) this.enterUser();
+    else this.kick();
+  }
+
+  /**
+   * User mode from now on. The engine folds every cycle it runs into `extra`
+   * (process cycles, system-call charges, kernel cycles of calls made from user mode)
+   * and keeps the scheduler's events processed up to the CPU's local time. When it
+   * returns, the CPU is idle at its local time and takes any deliverable interrupt.
+   */
+  private enterUser(): void {
+    const start = this.sched.now;
+    this.runStart = start;
+    this.state = "user";
+    this.cycles.value = 0n;
+    this.extra = 0;
+    let fault: unknown;
+    try {
+      this.user!.run();
+    } catch (e) {
+      fault = e;
+    }
+    const total = this.cyclesSoFar();
+    this.busyCycles += total;
+    this.userCycles += total;
+    const end = start + cyclesToNs(this.costs, total);
+    this.account(start, end);
+    if (fault !== undefined) {
+      this.stop(fault instanceof KernelFault && fault.cause !== undefined ? fault.cause : fault, end);
+      return;
+    }
+    if (this.sched.now < end) this.sched.runUntil(end); // events due by the end of user mode
+    this.state = "idle";
     this.kick();
+  }
+
+  /**
+   * Enter the kernel from user mode (a system call or a fault upcall): its metered
+   * counter restarts at 0, `entryCost` is charged, and its cycles are folded into the
+   * user-mode run when it returns. A fault in the kernel becomes KernelFault, which
+   * ends user mode and stops the CPU with the kernel's report.
+   */
+  kernelCall<T>(entryCost: number, fn: () => T): T {
+    this.kernelCalls++;
+    this.cycles.value = 0n;
+    this.extra += entryCost;
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof GuestFault || e instanceof WebAssembly.RuntimeError) throw new KernelFault("kernel fault in a system call", { cause: e });
+      throw e;
+    } finally {
+      this.extra += Number(this.cycles.value);
+      this.cycles.value = 0n;
+    }
   }
 
   private stop(e: unknown, timeNs: number): void {

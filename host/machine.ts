@@ -17,7 +17,11 @@ import { MeasureClient, type ExpectedFn, type ContentFn } from "../devices/measu
 import { Lsi53c895 } from "../devices/lsi53c895.js";
 import { ScsiDisk } from "../devices/scsi-disk.js";
 import { MemoryBackend, openImage, type BlockBackend } from "../devices/block-backend.js";
-import { NIC_BASE, IRQ_NIC, SCSI_BASE, IRQ_SCSI } from "../common/platform.js";
+import { NIC_BASE, IRQ_NIC, SCSI_BASE, IRQ_SCSI, TTY_BASE, IRQ_TTY } from "../common/platform.js";
+import { Tty } from "../devices/tty.js";
+import { ProcessEngine, type ProgramLoader } from "./proc/engine.js";
+import { bsdBootArgs, writeBsdBoot } from "./bsd-boot.js";
+import { loadProgram } from "./proc/loader.js";
 
 export interface MachineOptions extends BoardOptions {
   /** Device trace lines (register accesses, DMA, interrupts), by device name. */
@@ -26,6 +30,10 @@ export interface MachineOptions extends BoardOptions {
   expected?: ExpectedFn;
   /** The same, as each stream's whole content (cheaper; takes precedence). */
   content?: ContentFn;
+  /** Bytes BSD processes write to the terminal: stream 0 out, 1 err (bsd exec). */
+  ttyOutput?: (stream: number, bytes: Uint8Array) => void;
+  /** How program images become processes (default: host/proc/loader.ts). */
+  programLoader?: ProgramLoader;
 }
 
 export interface Machine {
@@ -36,11 +44,27 @@ export interface Machine {
   pcap?: PcapWriter;
   scsi?: Lsi53c895;
   disks: ScsiDisk[];
+  /** The BSD side: its terminal and the engine that runs its processes. */
+  tty?: Tty;
+  engine?: ProcessEngine;
   close(): void;
 }
 
 export function buildMachine(config: BoardConfig, opts: MachineOptions = {}): Machine {
-  const board = Board.create(config, opts);
+  // The CPU whose kernel runs processes gets the engine's imports and its boot block.
+  const procCpu = config.cpus.findIndex((c) => c.processes && c.wasm !== "host");
+  let engine: ProcessEngine | undefined;
+  const kernelImports: Array<Record<string, unknown> | undefined> = [];
+  if (procCpu >= 0) {
+    const bsd = config.bsd ?? {};
+    config = { ...config, cpus: config.cpus.map((c, i) => (i === procCpu ? { ...c, bootArgs: { ...c.bootArgs, ...bsdBootArgs(bsd, config.seed) } } : c)) };
+    kernelImports[procCpu] = {
+      proc_create: (pid: number, image: number, len: number): number => engine!.kernelCreate(pid, image, len),
+      proc_destroy: (pid: number): void => engine!.kernelDestroy(pid),
+      proc_cycles: (pid: number): bigint => engine!.kernelCycles(pid),
+    };
+  }
+  const board = Board.create(config, { ...opts, kernelImports });
   const m: Machine = {
     board,
     disks: [],
@@ -51,6 +75,17 @@ export function buildMachine(config: BoardConfig, opts: MachineOptions = {}): Ma
   };
   const trace = (name: string): ((l: string) => void) | undefined =>
     opts.deviceTrace ? (l) => opts.deviceTrace!(name, l) : undefined;
+  if (procCpu >= 0) {
+    writeBsdBoot(board.mem, config.bsd ?? {});
+    engine = new ProcessEngine(board, procCpu, opts.programLoader ?? loadProgram);
+    engine.attach(board.cpus[procCpu].guestExports);
+    m.engine = engine;
+    m.tty = new Tty(board.deviceContext("tty", procCpu, IRQ_TTY, trace("tty")), {
+      attached: config.bsd?.ttyAttached ?? false,
+      onOutput: opts.ttyOutput,
+    });
+    board.addDevice(TTY_BASE, m.tty);
+  }
   if (config.nic) {
     const n = config.nic;
     const nic = new AceNic(board.deviceContext("acenic", n.cpu, IRQ_NIC, trace("acenic")), {

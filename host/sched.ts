@@ -51,6 +51,8 @@ export class Scheduler {
   private arg = new Float64Array(this.cap);
   private fn: Handler[] = new Array(this.cap);
   private stopped = false;
+  /** Set by halt(): the board is powered off and no event will ever run again. */
+  halted = false;
 
   handler(name: string, fn: HandlerFn): Handler {
     const h = { id: this.handlers.length, name, fn };
@@ -97,11 +99,17 @@ export class Scheduler {
     this.stopped = true;
   }
 
+  /** Power off: runUntil processes nothing from now on (nested calls included). */
+  halt(): void {
+    this.halted = true;
+    this.stopped = true;
+  }
+
   /** Process every event with time <= limit, in order. Returns events processed. */
   runUntil(limit: number): number {
     this.stopped = false;
     const start = this.events;
-    while (this.n > 0 && this.time[0] <= limit && !this.stopped) {
+    while (this.n > 0 && this.time[0] <= limit && !this.stopped && !this.halted) {
       const t = this.time[0];
       const h = this.fn[0];
       const a = this.arg[0];
@@ -112,7 +120,7 @@ export class Scheduler {
       if (this.sink !== undefined) this.sink(t, h, a);
       h.fn(a);
     }
-    if (!this.stopped && limit !== Infinity && this.now < limit) this.now = limit;
+    if (!this.stopped && !this.halted && limit !== Infinity && this.now < limit) this.now = limit;
     return this.events - start;
   }
 

@@ -3,7 +3,7 @@
 import { describe, it, expect } from "vitest";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import { board, guest, root } from "./helpers.js";
+import { board, guest, root, pingGuest } from "./helpers.js";
 import { Board } from "../host/board.js";
 import { defaultBoard } from "../host/config.js";
 import { cyclesToNs } from "../host/costs.js";
@@ -19,7 +19,7 @@ const collect = (): { lines: ConsoleLine[]; onConsole: (l: ConsoleLine) => void 
 describe("board: two kernels and the mailbox", () => {
   it("boots both kernels, each prints to its console", () => {
     const c = collect();
-    const b = board(() => {}, c);
+    const b = board(pingGuest, c);
     b.run(10_000_000);
     expect(c.lines.find((l) => l.cpu === 0)?.text).toBe("bsd: boot on cpu 0, hz 100, 10000 pings to send");
     expect(c.lines.find((l) => l.cpu === 1)?.text).toBe("hitactix: boot on cpu 1, period 256 ms, disk policy cyclic");
@@ -29,6 +29,7 @@ describe("board: two kernels and the mailbox", () => {
     const c = collect();
     // Bursts of 200 into 64-slot rings: both rings fill; nothing may be dropped.
     const b = board((cfg) => {
+      pingGuest(cfg);
       cfg.cpus[0].bootArgs[BOOT_PING_BURST] = 200;
       cfg.cpus[0].bootArgs[BOOT_PING_TOTAL] = 5000;
     }, c);
@@ -43,6 +44,7 @@ describe("board: two kernels and the mailbox", () => {
   it("charges an IPI: the sender a local register write, the target the APIC latency then entry", () => {
     const events: Array<[number, string, number]> = [];
     const b = board((cfg) => {
+      pingGuest(cfg);
       cfg.cpus[0].bootArgs[BOOT_PING_TOTAL] = 1;
       cfg.cpus[0].bootArgs[BOOT_PING_BURST] = 1;
     }, { traceSink: (t, h, a) => events.push([t, h.name, a]) });
@@ -94,6 +96,7 @@ describe("board: containment", () => {
     const c = collect();
     const b = board((cfg) => {
       cfg.cpus[1] = { ...cfg.cpus[1], name: "faulty", wasm: guest("test-faulty"), bootArgs: { [BOOT_TICK_NS]: 1_000_000, [BOOT_SPIN]: mode } };
+      pingGuest(cfg);
       cfg.cpus[0].bootArgs[BOOT_PING_TOTAL] = 0;
       cfg.cpus[0].bootArgs[BOOT_REPORT_TICKS] = 10;
     }, c);
@@ -142,6 +145,7 @@ describe("board: containment", () => {
 
   it("a guest whose static data lies outside its partition is refused at load", () => {
     const cfg = defaultBoard();
+    pingGuest(cfg);
     cfg.cpus[1].partition = { base: BSD_BASE, end: BSD_END }; // hitactix.wasm is linked at HTX_BASE
     expect(() => Board.create(cfg)).toThrow(/static data at 0x6000000.*outside its partition/);
   });

@@ -1,0 +1,54 @@
+// init: the first process (pid 1). The kernel starts it with the boot command line as
+// its argv.
+//   init              run `/bin/sh /etc/rc` (the system's start-up script), then reap
+//                     every process whose parent has gone (the kernel gives orphans
+//                     to init) for ever.
+//   init -x PROG ARGS run PROG with ARGS on the host session's terminal (/dev/tty as
+//                     standard input and output, /dev/ttyerr as standard error), wait
+//                     for it and power the board off with its exit status (128 + the
+//                     signal if one ended it): `hitactix bsd exec`.
+
+import { spawnv, waitpid, reboot, open, writeStr, sleepNs, errText, lastStatus, lastSignal, O_READ, O_WRITE } from "./lib";
+
+const argv = process.argv;
+
+if (argv.length >= 3 && argv[1] == "-x") runOne();
+else runSystem();
+
+function runOne(): void {
+  let tin = open("/dev/tty", O_READ);
+  let tout = open("/dev/tty", O_WRITE);
+  let terr = open("/dev/ttyerr", O_WRITE);
+  let fds = new Array<i32>(3);
+  fds[0] = tin; fds[1] = tout; fds[2] = terr;
+  let pid = spawnv(argv[2], argv.slice(2), new Array<string>(0), fds);
+  if (pid < 0) {
+    writeStr(terr, "init: " + argv[2] + ": " + errText(pid) + "\n");
+    reboot(pid == -44 ? 127 : 126);
+    return;
+  }
+  for (;;) {
+    let w = waitpid(-1, false);
+    if (w == pid) {
+      reboot(lastSignal != 0 ? <u32>(128 + lastSignal) : <u32>lastStatus);
+      return;
+    }
+    if (w < 0) { reboot(125); return; }
+  }
+}
+
+function runSystem(): void {
+  writeStr(1, "init: starting /etc/rc\n");
+  let fds = new Array<i32>(3);
+  fds[0] = 0; fds[1] = 1; fds[2] = 2;
+  let rc = spawnv("/bin/sh", ["sh", "/etc/rc"], ["PATH=/bin", "HOME=/"], fds);
+  if (rc < 0) writeStr(2, "init: cannot run /bin/sh /etc/rc: " + errText(rc) + "\n");
+  for (;;) {
+    let w = waitpid(-1, false);
+    if (w == rc) {
+      writeStr(1, "init: /etc/rc finished, status " + lastStatus.toString() + "\n");
+    } else if (w < 0) {
+      sleepNs(3600000000000); // no children at all: nothing to reap for now
+    }
+  }
+}
