@@ -72,6 +72,7 @@ function calibrated(): void {
 function nicReady(): void {
   kprint("hitactix: link up");
   distribInit(new AceNicNet(), nic.mac, bootArg(me, BOOT_HTX_IP));
+  statsHeapFree(dmaFree());
   // The distribution thread's period grid starts at the next whole period.
   let t = now();
   let first = epoch + ((t - epoch) / PERIOD_NS + 1) * PERIOD_NS;

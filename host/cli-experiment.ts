@@ -28,7 +28,7 @@ const RATE_MIN = 1e3;
 const RATE_MAX = 10e9;
 
 /** A guest fault stops the experiment with the fault report, as `run` prints it. */
-async function reportingFaults(work: () => Promise<void>): Promise<void> {
+export async function reportingFaults(work: () => Promise<void>): Promise<void> {
   try {
     await work();
   } catch (e) {

@@ -18,6 +18,7 @@
 //   series(untilNs, fromNs = 0)   load 0..1 of each window in [from, until)
 //   fineFromNs                    start of the full-resolution horizon
 //   coarseSpanNs                  current width of a coarse bin
+//   bytes                         memory held (constant)
 
 export const FINE_WINDOWS = 1 << 16;
 export const COARSE_BINS = 1 << 16;
@@ -41,6 +42,10 @@ export class LoadWindows {
 
   get coarseSpanNs(): number {
     return this.span * this.windowNs;
+  }
+
+  get bytes(): number {
+    return this.fine.byteLength + this.coarse.byteLength;
   }
 
   /** Add busy time [start, end). start is never before the horizon (time moves forward). */

@@ -7,12 +7,32 @@ import { mkdtempSync, writeFileSync, existsSync, readFileSync, symlinkSync, chmo
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { root } from "./helpers.js";
+import { Command, CommanderError } from "commander";
+import { buildProgram } from "../host/cli.js";
 import {
   parseSeed, countIn, rangeIn, parseProbability, factorIn, timeIn, rateIn, parseTime, parseRate,
   parseMediumError, checkMediumError,
 } from "../host/units.js";
 import { prepareOutDir } from "../host/experiments/out-dir.js";
 import { checkFastIo, FILE_BYTES_BUDGET } from "../host/experiments/fast-io.js";
+
+/** The program in this process: commander's exits become errors, its output captured. */
+async function inProcess(args: string[]): Promise<{ stderr: string }> {
+  let stderr = "";
+  const program = buildProgram();
+  const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
+  for (const c of all(program)) {
+    c.exitOverride().configureOutput({ writeErr: (t) => { stderr += t; }, writeOut: () => {}, outputError: (t) => { stderr += t; } });
+    c.showHelpAfterError(false);
+  }
+  try {
+    await program.parseAsync(["node", "hitactix", ...args]);
+  } catch (e) {
+    if (!(e instanceof CommanderError)) stderr += (e as Error).message;
+    return { stderr };
+  }
+  throw new Error(`accepted: ${args.join(" ")}`);
+}
 
 const cli = (args: string[], cwd = tmpdir(), timeout = 60_000) =>
   spawnSync("node", [join(root, "bin/hitactix.js"), ...args], { cwd, encoding: "utf8", timeout });
@@ -88,12 +108,19 @@ describe("the command line refuses bad values before any work", () => {
     [["experiment", "rate-guarantee", "--duration", "0s"], /--duration <time>' argument '0s' is invalid/],
     [["experiment", "rate-guarantee", "--seed", "-3"], /the seed "-3"/],
   ];
-  it.each(refused)("%j", (args, message) => {
+  it.each(refused)("%j", async (args, message) => {
     const out = mkdtempSync(join(tmpdir(), "htx-in-"));
-    const r = cli([...args, ...(args[0] === "experiment" ? ["--out", join(out, "res")] : [])], out);
-    expect(r.status).toBe(1);
+    const r = await inProcess([...args, ...(args[0] === "experiment" ? ["--out", join(out, "res")] : [])]);
     expect(r.stderr).toMatch(message);
     expect(existsSync(join(out, "res"))).toBe(false); // nothing was created
+  });
+
+  it("as a user sees it: exit 1 and the reason, from the command itself", () => {
+    for (const [args, message] of [refused[0], refused[9]]) {
+      const r = cli(args);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(message);
+    }
   });
 
   it("a single 2 Gbit/s stream is refused before any file is made: its rings cannot fit HiTactix", () => {
