@@ -15,6 +15,7 @@
 //   { hours, maxRssBytes, wallSeconds, events }
 
 import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { buildMachine } from "./machine.js";
 import { defaultBoard, packageRoot } from "./config.js";
 import { BOOT_TICK_NS, BOOT_PING_TOTAL, BOOT_REPORT_TICKS, BOOT_SPIN } from "../common/platform.js";
@@ -40,7 +41,20 @@ export function longRun(hours: number): LongRun {
   }
   const wallSeconds = (performance.now() - t0) / 1000;
   m.close();
-  return { hours, maxRssBytes: process.resourceUsage().maxRSS * 1024, wallSeconds, events: m.board.sched.events };
+  return { hours, maxRssBytes: peakRss(), wallSeconds, events: m.board.sched.events };
+}
+
+/** This process's peak RSS. Linux's VmHWM belongs to the address space, which exec
+ *  replaces; getrusage's maxrss survives exec, so a child forked from a big parent
+ *  would report the parent's size. */
+function peakRss(): number {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync("/proc/self/status", "utf8"));
+    if (m) return Number(m[1]) * 1024;
+  } catch {
+    // not Linux: fall back
+  }
+  return process.resourceUsage().maxRSS * 1024;
 }
 
 if (process.argv[1]?.endsWith("bench-rss.js")) {
