@@ -128,7 +128,7 @@ describe("the command line refuses bad values before any work", () => {
     const t0 = Date.now();
     const r = cli(["experiment", "fast-io", "--streams", "1..1", "--rate", "2Gbps", "--out", join(out, "res")], out);
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/1 streams of 2000\.0 Mbit\/s need 3 ring buffers of 64\.0 MB each \(192\.0 MB in all\), more than HiTactix's whole partition \(167\.8 MB\); at this rate it holds at most 0 streams/);
+    expect(r.stderr).toMatch(/1 stream of 2000\.0 Mbit\/s need 3 ring buffers of 64\.0 MB each \(192\.0 MB in all\), more than HiTactix's whole partition \(167\.8 MB\); at this rate it holds at most 0 streams/);
     expect(existsSync(join(out, "res"))).toBe(false);
     expect(Date.now() - t0).toBeLessThan(20_000);
   });

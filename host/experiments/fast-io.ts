@@ -90,7 +90,7 @@ export function checkFastIo(o: FastIoOptions): void {
   const ring = HTX_RING_SLOTS * chunk;
   if (most * ring > partition) {
     const fit = Math.floor(partition / ring);
-    throw new Error(`fast-io: ${most} streams of ${(o.rateBps / 1e6).toFixed(1)} Mbit/s need ${HTX_RING_SLOTS} ring buffers of ${MB(chunk)} each (${MB(most * ring)} in all), ` +
+    throw new Error(`fast-io: ${most} stream${most === 1 ? "" : "s"} of ${(o.rateBps / 1e6).toFixed(1)} Mbit/s need ${HTX_RING_SLOTS} ring buffers of ${MB(chunk)} each (${MB(most * ring)} in all), ` +
       `more than HiTactix's whole partition (${MB(partition)}); at this rate it holds at most ${fit} stream${fit === 1 ? "" : "s"}`);
   }
   const files = most * chunk * (o.chunksPerFile ?? CHUNKS_PER_FILE);
