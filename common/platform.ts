@@ -97,7 +97,7 @@ export const BOOT_SEED = 0x50; // seed of the kernel's random numbers
 export const BOOT_MODULES = 0x54; // physical address of the boot module table (0: none)
 /** Where the board puts init's command line, and boot modules (files loaded by the
  *  host, in a table: u32 count, then count x {u32 name, u32 nameLen, u32 addr, u32 len}). */
-export const CMDLINE_AREA = 0x00031000;
+export const CMDLINE_AREA = 0x00038000; // after the HiTactix statistics block (0x31000, up to 28 KiB)
 export const CMDLINE_MAX = 0x3000;
 export const MODULE_AREA = 0x00100000;
 export const MODULE_AREA_END = 0x00400000;
@@ -148,3 +148,53 @@ export const ERR_TABLE_FULL = 3;
 export const ERR_NO_SUCH_STREAM = 4;
 export const ERR_NOT_MOUNTED = 5;
 export const ERR_BAD_REQUEST = 6;
+export const ERR_NO_MEMORY = 7; // the stream's ring buffers do not fit HiTactix's free memory (refused even past admission)
+
+// Streams HiTactix's distribution table holds (guest-hitactix/param.ts NSTREAM): the
+// most streams one experiment point may ask for.
+export const HTX_MAX_STREAMS = 64;
+// Ring buffer slots per stream, each one chunk (guest-hitactix/param.ts RING_SLOTS): a
+// stream holds this many chunks of HiTactix's memory.
+export const HTX_RING_SLOTS = 3;
+
+// HiTactix statistics block, in the shared region: written by HiTactix as its counters
+// change, read by the host for run summaries and experiment results (host/htx-stats.ts).
+// u32 fields, little-endian. Totals count over every stream since boot; the records
+// hold each table slot's current (or last) stream.
+//   +0x00 magic       HTX_STATS_MAGIC_VALUE once HiTactix has initialised the block
+//   +0x04 version     HTX_STATS_VERSION
+//   +0x08 streams     records that follow (HTX_MAX_STREAMS)
+//   +0x0c active      streams playing now
+//   +0x10 readErrors  chunk reads that failed (medium errors, driver errors)
+//   +0x14 lateReads   periods whose chunk was still being read when due
+//   +0x18 skipped     periods a stream sent nothing (its chunk failed or was late)
+//   +0x1c refusedMemory  stream starts refused: ring buffers do not fit (ERR_NO_MEMORY)
+//   +0x20 heapFree    bytes left in HiTactix's heap (after boot and each stream start)
+//   +0x24 periods     periods begun by the distribution thread
+//   +0x40 record[i]   HTX_STATS_RECORD bytes per table slot:
+//         +0 state (0 never used, 1 playing, 2 ended), +4 file index, +8 client UDP port,
+//         +12 readErrors, +16 lateReads, +20 skipped periods, +24 first failed chunk + 1
+//         (0 = none)
+export const HTX_STATS_BASE = 0x00031000;
+export const HTX_STATS_MAGIC_VALUE = 0x54535448; // "HTST"
+export const HTX_STATS_VERSION = 1;
+export const HTXS_MAGIC = 0x00;
+export const HTXS_VERSION = 0x04;
+export const HTXS_STREAMS = 0x08;
+export const HTXS_ACTIVE = 0x0c;
+export const HTXS_READ_ERRORS = 0x10;
+export const HTXS_LATE_READS = 0x14;
+export const HTXS_SKIPPED = 0x18;
+export const HTXS_REFUSED_MEMORY = 0x1c;
+export const HTXS_HEAP_FREE = 0x20;
+export const HTXS_PERIODS = 0x24;
+export const HTXS_RECORDS = 0x40;
+export const HTX_STATS_RECORD = 0x20;
+export const HTXR_STATE = 0x00;
+export const HTXR_FILE = 0x04;
+export const HTXR_PORT = 0x08;
+export const HTXR_READ_ERRORS = 0x0c;
+export const HTXR_LATE_READS = 0x10;
+export const HTXR_SKIPPED = 0x14;
+export const HTXR_FIRST_FAILED = 0x18;
+export const HTX_STATS_SIZE = HTXS_RECORDS + HTX_MAX_STREAMS * HTX_STATS_RECORD;

@@ -11,6 +11,11 @@
 // load; admission puts a new stream in the group with the most room and refuses it if
 // even that group would exceed RT_UTILIZATION_PERCENT of the period.
 //
+// Memory comes first: before admission, the mailbox service refuses a stream whose
+// ring buffers cannot fit HiTactix's free heap (distribRingFits, ERR_NO_MEMORY), also
+// for streams started past admission (FLAG_NO_ADMISSION): the disks' limit may be
+// explored, the partition's may not.
+//
 // Interface:
 //   admitSetDisk(disk, positionNs, capacity), admitSetRate(disk, point, psPerByte)
 //   admitChunkNs(chunkBytes, maxLba)   worst service time of one chunk of a file

@@ -14,11 +14,22 @@
 // A stream's rate is its chunk per period (the chunk is the nominal rate's bytes per
 // period rounded up to whole sectors, so at most 512 bytes a period above nominal).
 // A read that has not completed when its chunk is due is a late read: that period
-// sends nothing for the stream (the "without" collapse of the paper's Fig. 13).
+// sends nothing for the stream (the "without" collapse of the paper's Fig. 13), and the
+// chunk goes out a period later. A read that FAILED (a medium error, a driver error)
+// leaves its slot holding old data, which must never be sent: the period that chunk
+// was due sends nothing, the chunk is lost, and the stream's sequence numbers jump by
+// the frames it would have taken, so the client sees the gap. Failed reads, late reads
+// and skipped periods are counted per stream and in total, in the table and in the
+// statistics block the host reads (stats.ts); the first failure of a stream is printed.
+//
+// A stream's ring buffers (RING_SLOTS chunks) come from the partition's heap; a start
+// whose ring cannot fit is refused (ERR_NO_MEMORY) instead of stopping the kernel on
+// a partition fault: distribRingFits() answers before anything is allocated.
 //
 // Interface:
 //   distribInit(net, srcMac, srcIp)
 //   distribStart(file, dstMac, dstIp, dstPort, srcPort, loop) -> stream index, or < 0
+//   distribRingFits(file) -> would a start of this file get its ring buffers?
 //   distribStop(i)
 //   distribPeriod()      the periodic thread's body (isosched)
 //   distribSendTick()    the pacing thread's body (isosched), also on TX space
@@ -29,15 +40,22 @@ import { diskioSubmit } from "./diskio";
 import { NetDevice } from "./netdev";
 import { NSTREAM, RING_SLOTS, FRAME_DATA, HDR_BYTES, HDR_SLOTS, PERIOD_NS, SECTOR } from "./param";
 import { now } from "../guest-lib/cpu";
-import { dmaAlloc } from "../guest-lib/dma";
+import { dmaAlloc, dmaFits } from "../guest-lib/dma";
+import { cputs, cputu, cputx, kprint } from "../guest-lib/console";
+import { statsStreamStart, statsStreamEnd, statsActive, statsReadError, statsLateRead, statsSkipped, statsPeriod } from "./stats";
 
 export const SLOT_EMPTY: u8 = 0;
 export const SLOT_READING: u8 = 1;
 export const SLOT_READY: u8 = 2;
 export const SLOT_SENDING: u8 = 3;
+export const SLOT_FAILED: u8 = 4; // the read failed: the slot holds no valid data
 
 export const ERR_TABLE_FULL: i32 = -1;
 export const ERR_BAD_FILE: i32 = -2;
+export const ERR_NO_RING_MEMORY: i32 = -3;
+
+/** Heap kept free after a stream's ring buffers (what the kernel may still need). */
+const RING_RESERVE: usize = 65536;
 
 /** A file as the distribution thread needs it: chunking and its extents (SFS layout). */
 @final
@@ -77,7 +95,9 @@ export class Stream {
   // counters
   bytesSent: u64 = 0;
   framesSent: u64 = 0;
-  lateReads: u32 = 0;
+  lateReads: u32 = 0; // periods whose chunk was still being read
+  readErrors: u32 = 0; // chunk reads that failed
+  skipped: u32 = 0; // periods that sent nothing (late or failed chunk)
   txStalls: u32 = 0;
 }
 
@@ -89,6 +109,10 @@ let hdrPool: usize = 0;
 let hdrNext: u32 = 0;
 let ipId: u32 = 0;
 export let activeStreams: u32 = 0;
+/** Totals over every stream since boot. */
+export let totalReadErrors: u32 = 0;
+export let totalLateReads: u32 = 0;
+export let totalSkipped: u32 = 0;
 /** Periods begun since the thread started (period k starts at epoch + k * PERIOD_NS). */
 export let periodIndex: u64 = 0;
 
@@ -107,12 +131,13 @@ export function distribInit(dev: NetDevice, srcMac: usize, srcIp: u32): void {
 }
 
 export function distribStart(file: StreamFile, dstMac: usize, dstIp: u32, dstPort: u32, srcPort: u32, loop: bool,
-    startPeriod: u64 = 0, group: i32 = -1): i32 {
+    startPeriod: u64 = 0, group: i32 = -1, fileIndex: u32 = 0): i32 {
   if (file.chunks == 0 || file.chunk == 0 || file.chunk % SECTOR != 0) return ERR_BAD_FILE;
   for (let i: u32 = 0; i < NSTREAM; i++) {
     let s = streams[i];
     if (s.inUse) continue;
-    let need = RING_SLOTS * file.chunk;
+    if (!slotRingFits(s, file)) return ERR_NO_RING_MEMORY;
+    let need = <u32>ringBytesFor(file);
     if (s.ringBytes < need) { s.ring = dmaAlloc(need, 4096); s.ringBytes = need; } // kept for reuse
     s.inUse = true;
     s.file = file;
@@ -122,11 +147,35 @@ export function distribStart(file: StreamFile, dstMac: usize, dstIp: u32, dstPor
     for (let k: u32 = 0; k < RING_SLOTS; k++) s.slotState[k] = SLOT_EMPTY;
     s.nextRead = 0; s.readsDone = 0; s.sendSlot = -1; s.sendOff = 0; s.sendLen = 0; s.seq = 0;
     s.ended = false; s.bytesSent = 0; s.framesSent = 0; s.lateReads = 0; s.txStalls = 0;
+    s.readErrors = 0; s.skipped = 0;
     s.startPeriod = startPeriod; s.group = group;
     activeStreams++;
+    statsStreamStart(i, fileIndex, dstPort);
+    statsActive(activeStreams);
     return <i32>i; // its first read goes out at the next period
   }
   return ERR_TABLE_FULL;
+}
+
+@inline function ringBytesFor(f: StreamFile): u64 {
+  return <u64>RING_SLOTS * <u64>f.chunk;
+}
+
+/** Would slot s hold file f's ring: its kept ring is big enough, or the heap has room. */
+function slotRingFits(s: Stream, f: StreamFile): bool {
+  let need = ringBytesFor(f);
+  if (need <= <u64>s.ringBytes) return true;
+  return need <= <u64>0xffffffff && dmaFits(need, 4096, RING_RESERVE);
+}
+
+/** Would distribStart(f, ...) get its ring buffers? (The slot it would take is the
+ *  first free one; a full table is distribStart's ERR_TABLE_FULL, not a memory matter.) */
+export function distribRingFits(f: StreamFile): bool {
+  for (let i: u32 = 0; i < NSTREAM; i++) {
+    let s = streams[i];
+    if (!s.inUse) return slotRingFits(s, f);
+  }
+  return true;
 }
 
 function noEnd(i: u32): void {}
@@ -141,6 +190,8 @@ export function distribStop(i: u32): void {
   if (!s.inUse) return;
   s.inUse = false; // a read in flight completes into a slot nobody uses
   activeStreams--;
+  statsStreamEnd(i);
+  statsActive(activeStreams);
   streamEnded(i);
 }
 
@@ -154,6 +205,7 @@ function chunkLen(f: StreamFile, c: u32): u32 {
 export function distribPeriod(): void {
   let t = now();
   let k = periodIndex++;
+  statsPeriod(periodIndex);
   for (let i: u32 = 0; i < NSTREAM; i++) {
     let s = streams[i];
     if (!s.inUse || k < s.startPeriod) continue;
@@ -163,7 +215,7 @@ export function distribPeriod(): void {
       if (s.sendOff >= s.sendLen) { s.slotState[s.sendSlot] = SLOT_EMPTY; s.sendSlot = -1; }
     }
     if (s.sendSlot < 0) promote(s, t);
-    if (s.sendSlot < 0 && s.ended && !anySlot(s, SLOT_READING) && !anySlot(s, SLOT_READY)) {
+    if (s.sendSlot < 0 && s.ended && !anySlot(s, SLOT_READING) && !anySlot(s, SLOT_READY) && !anySlot(s, SLOT_FAILED)) {
       distribStop(i); // played to the end
       continue;
     }
@@ -176,14 +228,26 @@ function anySlot(s: Stream, state: u8): bool {
   return false;
 }
 
-/** Start sending the oldest READY chunk; a chunk still READING is a late read. */
+/** Start sending the oldest chunk read; a chunk still READING is a late read, and a
+ *  chunk whose read FAILED is skipped (its period sends nothing, never old data). */
 function promote(s: Stream, t: u64): void {
   let best: i32 = -1;
   for (let k: u32 = 0; k < RING_SLOTS; k++) {
-    if (s.slotState[k] == SLOT_READY && (best < 0 || s.slotChunk[k] < s.slotChunk[best])) best = <i32>k;
+    let st = s.slotState[k];
+    if ((st == SLOT_READY || st == SLOT_FAILED) && (best < 0 || s.slotChunk[k] < s.slotChunk[best])) best = <i32>k;
   }
   if (best < 0) {
-    if (anySlot(s, SLOT_READING)) s.lateReads++;
+    if (anySlot(s, SLOT_READING)) {
+      s.lateReads++; totalLateReads++; statsLateRead(s.read.cookie & 0xffff);
+      skip(s);
+    }
+    return;
+  }
+  if (s.slotState[best] == SLOT_FAILED) {
+    s.slotState[best] = SLOT_EMPTY;
+    let len = chunkLen(s.file, s.slotChunk[best]);
+    s.seq += (len + FRAME_DATA - 1) / FRAME_DATA; // the frames the chunk would have taken
+    skip(s);
     return;
   }
   s.slotState[best] = SLOT_SENDING;
@@ -217,11 +281,26 @@ function issueRead(s: Stream): void {
   diskioSubmit(r);
 }
 
+function skip(s: Stream): void {
+  s.skipped++; totalSkipped++;
+  statsSkipped(s.read.cookie & 0xffff);
+}
+
 function readDone(r: BlkReq): void {
-  let s = streams[r.cookie & 0xffff];
+  let i = r.cookie & 0xffff;
+  let s = streams[i];
   let slot = r.cookie >> 16;
-  if (s.slotState[slot] == SLOT_READING) s.slotState[slot] = SLOT_READY;
   s.readsDone++;
+  if (s.slotState[slot] != SLOT_READING) return; // the stream was stopped meanwhile
+  if (r.status == 0) { s.slotState[slot] = SLOT_READY; return; }
+  s.slotState[slot] = SLOT_FAILED;
+  s.readErrors++; totalReadErrors++;
+  statsReadError(i, s.slotChunk[slot]);
+  if (s.readErrors == 1) { // the first one of this stream is printed; the rest are counted
+    cputs("hitactix: stream "); cputu(i); cputs(": read of chunk "); cputu(s.slotChunk[slot]);
+    cputs(" failed (disk "); cputu(r.disk); cputs(" LBA "); cputu(r.lba); cputs(", status "); cputx(r.status);
+    kprint("): its period sends nothing");
+  }
 }
 
 /** The pacing tick: each stream sends what is due of its chunk by now. */

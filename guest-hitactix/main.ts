@@ -17,7 +17,9 @@ import { sym } from "../guest-lib/drivers/sym53c8xx";
 import { SymBlock } from "./blkdev-sym";
 import { AceNicNet } from "./netdev-acenic";
 import { setTxSpace } from "./netdev";
-import { distribInit, distribPeriod, distribSendTick, activeStreams } from "./distrib";
+import { distribInit, distribPeriod, distribSendTick, activeStreams, totalReadErrors, totalLateReads, totalSkipped } from "./distrib";
+import { statsInit, statsHeapFree } from "./stats";
+import { dmaFree } from "../guest-lib/dma";
 import { sfsMount, sfsSectors } from "./sfs";
 import { calibrate } from "./calibrate";
 import { serviceInit, serviceIntr, setMounted } from "./service";
@@ -39,6 +41,7 @@ export function boot(): void {
   cputs("hitactix: boot on cpu "); cputu(me); cputs(", period "); cputu(PERIOD_NS / 1000000);
   cputs(" ms, disk policy "); kprint(policy == POLICY_FIFO ? "fifo" : "cyclic");
   epoch = now();
+  statsInit();
   serviceInit();
   diskioInit(new SymBlock(), policy);
   symInit(scsiReady);
@@ -61,6 +64,7 @@ function mounted(ok: bool): void {
 }
 
 function calibrated(): void {
+  statsHeapFree(dmaFree());
   setMounted(true);
   kprint("hitactix: ready for streams");
 }
@@ -68,6 +72,7 @@ function calibrated(): void {
 function nicReady(): void {
   kprint("hitactix: link up");
   distribInit(new AceNicNet(), nic.mac, bootArg(me, BOOT_HTX_IP));
+  statsHeapFree(dmaFree());
   // The distribution thread's period grid starts at the next whole period.
   let t = now();
   let first = epoch + ((t - epoch) / PERIOD_NS + 1) * PERIOD_NS;
@@ -82,6 +87,8 @@ function report(arg: u32): void {
   for (let i: u32 = 0; i < pol.counters(); i++) { cputs(" "); cputs(pol.counterName(i)); cputs("="); cputu(pol.counter(i)); }
   cputs(" outstanding="); cputu(diskioOutstanding(0)); cputs("/"); cputu(diskioOutstanding(1)); cputs("/"); cputu(diskioOutstanding(2));
   cputs(" symBusy="); cputu(sym.busy);
+  cputs(" readErrors="); cputu(totalReadErrors); cputs(" lateReads="); cputu(totalLateReads);
+  cputs(" skippedPeriods="); cputu(totalSkipped);
   kprint("");
   isoReport();
   alarmAt(reportAlarm, epoch + (reports + 1) * reportMs * 1000000);

@@ -1,5 +1,7 @@
 // HiTactix tunables (xv6's param.h): every number a user may want to change, in one place.
 
+import { HTX_MAX_STREAMS, HTX_RING_SLOTS } from "../common/platform";
+
 /** Period of the distribution thread and of the cyclic disk I/O schedule (paper: 256 ms). */
 export const PERIOD_NS: u64 = 256000000;
 /** Largest piece a non-real-time request is split into (paper: at most 128 KB). */
@@ -14,11 +16,11 @@ export const NRT_DEPTH: u32 = 1;
 /** Block requests in the pool (all queues together). */
 export const NREQ: u32 = 1024;
 export const SECTOR: u32 = 512;
-/** Streams the distribution table holds. */
-export const NSTREAM: u32 = 64;
+/** Streams the distribution table holds (the host's limit too: common/platform.ts). */
+export const NSTREAM: u32 = HTX_MAX_STREAMS;
 /** Ring buffer slots per stream, each one chunk (one period) long: one being read,
  *  one being sent, one spare so the disk never overwrites what the NIC still reads. */
-export const RING_SLOTS: u32 = 3;
+export const RING_SLOTS: u32 = HTX_RING_SLOTS;
 /** Pacing tick of the sender within a period: frames due are sent every tick. */
 export const SEND_TICK_NS: u64 = 1000000;
 /** UDP payload bytes of stream data per frame (1500-byte IP packet: 1472 UDP payload,

@@ -1,7 +1,10 @@
 // The mailbox service: HiTactix's side of the HiTactix driver. Requests arrive from
 // BSD (or, in experiments, from the host standing in for it) in the BSD->HiTactix ring
-// with an IPI; each gets one MSG_REPLY in the other ring. Stream start runs admission
-// control and picks the start period that puts the stream in its admission group;
+// with an IPI; each gets one MSG_REPLY in the other ring. Stream start first checks
+// that the stream's ring buffers fit HiTactix's free memory (ERR_NO_MEMORY otherwise,
+// even with FLAG_NO_ADMISSION: past it the kernel would stop on a partition fault),
+// then runs admission control and picks the start period that puts the stream in its
+// admission group;
 // upload writes go to the disk I/O control thread as non-real-time requests and are
 // answered when done. When the reply ring is full the request stays queued (nothing is
 // dropped; BSD's draining wakes us).
@@ -10,13 +13,16 @@
 
 import { MBOX_BSD_TO_HTX, MBOX_HTX_TO_BSD } from "../common/memmap";
 import { MSG_PING, MSG_PONG, MSG_REPLY, MSG_STREAM_START, MSG_STREAM_STOP, MSG_WRITE, MSG_STATS, FLAG_LOOP, FLAG_NO_ADMISSION,
-  ERR_NO_SUCH_FILE, ERR_ADMISSION, ERR_TABLE_FULL, ERR_NO_SUCH_STREAM, ERR_NOT_MOUNTED, ERR_BAD_REQUEST } from "../common/platform";
+  ERR_NO_SUCH_FILE, ERR_ADMISSION, ERR_TABLE_FULL, ERR_NO_SUCH_STREAM, ERR_NOT_MOUNTED, ERR_BAD_REQUEST, ERR_NO_MEMORY } from "../common/platform";
 import { mboxInit, mboxSend, mboxRecv, mboxDone, rxType, rxSeq, rxArg } from "../guest-lib/mailbox";
 import { sendIpi } from "../guest-lib/cpu";
 import { dmaAlloc } from "../guest-lib/dma";
 import { BlkReq, REQ_WRITE, CLASS_NRT } from "./blkdev";
 import { diskioSubmit } from "./diskio";
-import { distribStart, distribStop, streams, periodIndex, setStreamEnded, StreamFile } from "./distrib";
+import { distribStart, distribStop, distribRingFits, streams, periodIndex, setStreamEnded, StreamFile, ERR_NO_RING_MEMORY } from "./distrib";
+import { statsRefusedMemory, statsHeapFree } from "./stats";
+import { dmaFree } from "../guest-lib/dma";
+import { RING_SLOTS } from "./param";
 import { admit, admitRelease, admitChunkNs, admitGroupLoadNs } from "./admission";
 import { cputs, cputu, kprint } from "../guest-lib/console";
 import { sfsFiles, sfsFile } from "./sfs";
@@ -150,6 +156,7 @@ function startStream(): void {
   let fi = hArgs[0];
   if (fi >= sfsFiles) { reply(hSeq, -1, ERR_NO_SUCH_FILE); return; }
   let f = sfsFile(fi);
+  if (!distribRingFits(f)) { refuseMemory(fi, f); return; }
   let bypass = (hArgs[3] & FLAG_NO_ADMISSION) != 0;
   let cost = admitChunkNs(f.chunk, maxLba(f));
   let g = bypass ? -1 : admit(cost);
@@ -165,10 +172,23 @@ function startStream(): void {
   if (g >= 0) while ((<u64>(first % NDISK) + <u64>NDISK - k % <u64>NDISK) % <u64>NDISK != <u64>g) k++;
   store<u32>(mac, hArgs[4]);
   store<u16>(mac + 4, <u16>hArgs[5]);
-  let id = distribStart(f, mac, hArgs[1], hArgs[2] & 0xffff, hArgs[2] >> 16, (hArgs[3] & FLAG_LOOP) != 0, k, g);
-  if (id < 0) { if (g >= 0) admitRelease(<u32>g, cost); reply(hSeq, -1, ERR_TABLE_FULL); return; }
+  let id = distribStart(f, mac, hArgs[1], hArgs[2] & 0xffff, hArgs[2] >> 16, (hArgs[3] & FLAG_LOOP) != 0, k, g, fi);
+  if (id < 0) {
+    if (g >= 0) admitRelease(<u32>g, cost);
+    if (id == ERR_NO_RING_MEMORY) refuseMemory(fi, f);
+    else reply(hSeq, -1, ERR_TABLE_FULL);
+    return;
+  }
   streams[id].cost = cost;
+  statsHeapFree(dmaFree());
   reply(hSeq, id, 0);
+}
+
+function refuseMemory(fi: u32, f: StreamFile): void {
+  cputs("hitactix: stream of file "); cputu(fi); cputs(" refused: its ring buffers need ");
+  cputu(<u64>RING_SLOTS * <u64>f.chunk); cputs(" bytes, "); cputu(dmaFree()); kprint(" bytes of memory are free");
+  statsRefusedMemory();
+  reply(hSeq, -1, ERR_NO_MEMORY);
 }
 
 function writeDone(r: BlkReq): void {

@@ -16,11 +16,17 @@
 //                            (the NIC's offload) and compared with the file (the
 //                            client's check). No timing, no guest: the bound the data
 //                            alone sets on the whole stack's factor.
+//   rss1h, rss100h           peak RSS of a 1-hour and a 100-hour virtual run, each in
+//                            its own child process (bench-rss.ts: the default machine
+//                            with cheap guests); goal: 100 h within 1.5x of 1 h
 // With --json the last line of stdout is one JSON object with these keys.
 // Goals (DESIGN.md / issue 2): overhead <= 1.25x, >= 2M events/s, boot >= 50x real time.
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import type { LongRun } from "./bench-rss.js";
 import { meterModule } from "./meter.js";
 import { PIII_600 } from "./costs.js";
 import { Scheduler } from "./sched.js";
@@ -206,6 +212,12 @@ function fastIoDataFloor(): number {
   return (periods * 0.256) / wall;
 }
 
+/** A long virtual run in a child process of its own (its peak RSS is its own). */
+function longRunRss(hours: number): LongRun {
+  const child = join(fileURLToPath(new URL(".", import.meta.url)), "bench-rss.js");
+  return JSON.parse(execFileSync(process.execPath, [child, String(hours)], { encoding: "utf8" })) as LongRun;
+}
+
 const oh = instrumentationOverhead();
 say(`instrumentation overhead  ${oh.ratio.toFixed(3)}x  (plain ${oh.plainMs.toFixed(1)} ms, metered ${oh.meteredMs.toFixed(1)} ms; goal <= 1.25x)`);
 const eps = eventsPerSecond();
@@ -220,8 +232,14 @@ const fio = await fastIoRealTimeFactor();
 say(`fast-io at 457.6 Mbit/s   ${fio.toFixed(1)}x real time (whole stack; goal >= 30x)`);
 const floor = fastIoDataFloor();
 say(`fast-io data alone        ${floor.toFixed(1)}x real time (copy from disk, checksum, compare: the bound on the line above)`);
+const rss1 = longRunRss(1);
+const rss100 = longRunRss(100);
+const mb = (b: number): string => (b / 2 ** 20).toFixed(0);
+say(`long run peak RSS         1 h: ${mb(rss1.maxRssBytes)} MiB, 100 h: ${mb(rss100.maxRssBytes)} MiB (${(rss100.maxRssBytes / rss1.maxRssBytes).toFixed(2)}x; goal <= 1.5x; ` +
+  `100 h in ${rss100.wallSeconds.toFixed(1)} s wall, cheap guests)`);
 if (json) {
   console.log(JSON.stringify({
+    rss1hBytes: rss1.maxRssBytes, rss100hBytes: rss100.maxRssBytes, rssRatio: rss100.maxRssBytes / rss1.maxRssBytes,
     instrumentationOverhead: oh.ratio, eventsPerSecond: eps, realTimeFactor: rt.factor,
     wireFramesPerSecond: wire.framesPerSecond, diskMBPerSecond: disk.mbPerSecond, fastIoRealTimeFactor: fio, fastIoDataFloor: floor,
   }));

@@ -1,29 +1,42 @@
 // `hitactix experiment ...`: the paper's evaluation on the emulated board. Each writes
-// a CSV and an SVG figure into --out, shows progress on a terminal, and with --json
-// prints one JSON object on the last line.
+// a CSV (row by row, as results come) and an SVG figure into --out, shows progress on
+// a terminal, and with --json prints one JSON object on the last line.
 //   experiment rate-guarantee [--scheduler cyclic|fifo|both] [--duration 90s] [--write-start 30s]
-//   experiment fast-io [--server hitactix] [--streams 1..48] [--step 4] [--rate 8.8Mbps]
+//   experiment fast-io [--server hitactix] [--streams 4..48] [--step 4] [--rate 8.8Mbps]
+//
+// Before any work: every value through its parser (units.ts: seeds 0..2^32-1, stream
+// counts 1..HTX_MAX_STREAMS, steps, rates, durations), the experiment's own limits
+// (checkFastIo: HiTactix's table and memory, the host memory budget for files), then
+// the --out folder (out-dir.ts: no /proc, /sys or /dev; created level by level).
+// A guest fault during an experiment prints the fault report as `run` does (the
+// board's summary with the stopped CPU) and exits 3; a stream HiTactix refuses is
+// reported with its reason and ends the experiment with exit 1.
 
-import { Command, InvalidArgumentError, Option } from "commander";
-import { runRateGuarantee } from "./experiments/rate-guarantee.js";
-import { runFastIo } from "./experiments/fast-io.js";
-import { parseRate, parseTime } from "./units.js";
+import { Command, Option } from "commander";
+import { runRateGuarantee, checkRateGuarantee } from "./experiments/rate-guarantee.js";
+import { runFastIo, checkFastIo } from "./experiments/fast-io.js";
+import { GuestFaultError } from "./experiments/setup.js";
+import { cliArg, parseSeed, countIn, rangeIn, rateIn, timeIn } from "./units.js";
+import { printSummary, faultText, EXIT_GUEST_FAULT } from "./cli-summary.js";
+import { HTX_MAX_STREAMS } from "../common/platform.js";
 
-const arg = <T>(f: (s: string) => T) => (v: string): T => {
+/** Longest rate-guarantee run: a day of virtual time (its series grow with it). */
+const MAX_DURATION_NS = 24 * 3600e9;
+/** Rates a stream may ask for: 1 kbit/s (a one-sector chunk) to 10 Gbit/s (past the
+ *  wire; HiTactix's memory and the checks below say the rest). */
+const RATE_MIN = 1e3;
+const RATE_MAX = 10e9;
+
+/** A guest fault stops the experiment with the fault report, as `run` prints it. */
+export async function reportingFaults(work: () => Promise<void>): Promise<void> {
   try {
-    return f(v);
+    await work();
   } catch (e) {
-    throw new InvalidArgumentError((e as Error).message);
+    if (!(e instanceof GuestFaultError)) throw e;
+    printSummary(e.summary);
+    console.error(`hitactix: the experiment stopped: a guest fault stopped cpu${e.report.cpu} (${e.report.guest}): ${faultText(e.report)}`);
+    process.exitCode = EXIT_GUEST_FAULT;
   }
-};
-
-function range(text: string): [number, number] {
-  const m = /^(\d+)(?:\.\.(\d+))?$/.exec(text);
-  if (!m) throw new Error(`"${text}" is not a count or a range like 1..48`);
-  const a = Number(m[1]);
-  const b = m[2] ? Number(m[2]) : a;
-  if (a < 1 || b < a) throw new Error(`bad range ${text}`);
-  return [a, b];
 }
 
 export function experimentCommand(): Command {
@@ -32,15 +45,16 @@ export function experimentCommand(): Command {
   ex.command("rate-guarantee")
     .description("one 18 MB/s stream; an uploader writes 10 MB at a time from --write-start (Fig. 11-13)")
     .addOption(new Option("--scheduler <name>", "disk schedule").choices(["cyclic", "fifo", "both"]).default("both"))
-    .addOption(new Option("--duration <time>", "virtual time to run").argParser(arg(parseTime)).default(90_000_000_000, "90s"))
-    .addOption(new Option("--write-start <time>", "when the uploader starts").argParser(arg(parseTime)).default(30_000_000_000, "30s"))
+    .addOption(new Option("--duration <time>", "virtual time to run (1s to 24h)").argParser(cliArg(timeIn(1e9, MAX_DURATION_NS))).default(90_000_000_000, "90s"))
+    .addOption(new Option("--write-start <time>", "when the uploader starts (before --duration)").argParser(cliArg(timeIn(0, MAX_DURATION_NS))).default(30_000_000_000, "30s"))
     .option("--out <dir>", "where the CSV and SVG go", "results")
-    .option("--seed <n>", "seed", arg(Number), 1)
+    .option("--seed <n>", "seed (0 to 4294967295)", cliArg(parseSeed), 1)
     .option("--json", "one JSON object on the last line")
-    .action(async (o: { scheduler: string; duration: number; writeStart: number; out: string; seed: number; json?: boolean }) => {
-      if (o.writeStart >= o.duration) throw new Error("--write-start must come before the end of --duration");
+    .action((o: { scheduler: string; duration: number; writeStart: number; out: string; seed: number; json?: boolean }) => reportingFaults(async () => {
       const schedulers = o.scheduler === "both" ? ["cyclic", "fifo"] as const : [o.scheduler as "cyclic" | "fifo"];
-      const r = await runRateGuarantee({ schedulers: [...schedulers], durationNs: o.duration, writeStartNs: o.writeStart, outDir: o.out, seed: o.seed, log: (s) => console.log(s) });
+      const opts = { schedulers: [...schedulers], durationNs: o.duration, writeStartNs: o.writeStart, outDir: o.out, seed: o.seed, log: (s: string) => console.log(s) };
+      checkRateGuarantee(opts);
+      const r = await runRateGuarantee(opts);
       console.log(`wrote ${r.csv} and ${r.svg}`);
       if (o.json) {
         const J1s: Record<string, number> = {};
@@ -48,29 +62,34 @@ export function experimentCommand(): Command {
         for (const run of r.runs) { J1s[run.scheduler] = run.J1s; J10ms[run.scheduler] = run.J10ms; }
         console.log(JSON.stringify({ J1s, J10ms, runs: r.runs.map(({ sentMBps: _a, writeMBps: _b, ...rest }) => rest) }));
       }
-    });
+    }));
 
   ex.command("fast-io")
     .description("N streams of --rate each: requested vs sent rate and HiTactix CPU load (Fig. 8-10)")
     .addOption(new Option("--server <name>", "which server").choices(["hitactix"]).default("hitactix"))
-    .option("--streams <from..to>", "stream counts", arg(range), [4, 48] as [number, number])
-    .option("--step <n>", "step between stream counts", arg(Number), 4)
-    .addOption(new Option("--rate <rate>", "rate of each stream").argParser(arg(parseRate)).default(8_800_000, "8.8Mbps"))
+    .option("--streams <from..to>", `stream counts (1 to ${HTX_MAX_STREAMS}, HiTactix's table)`, cliArg(rangeIn(1, HTX_MAX_STREAMS)), [4, 48] as [number, number])
+    .option("--step <n>", `step between stream counts (1 to ${HTX_MAX_STREAMS})`, cliArg(countIn(1, HTX_MAX_STREAMS)), 4)
+    .addOption(new Option("--rate <rate>", "rate of each stream").argParser(cliArg(rateIn(RATE_MIN, RATE_MAX))).default(8_800_000, "8.8Mbps"))
     .option("--out <dir>", "where the CSV and SVG go", "results")
-    .option("--seed <n>", "seed", arg(Number), 1)
+    .option("--seed <n>", "seed (0 to 4294967295)", cliArg(parseSeed), 1)
     .option("--json", "one JSON object on the last line")
-    .action(async (o: { streams: [number, number]; step: number; rate: number; out: string; seed: number; json?: boolean }) => {
+    .action((o: { streams: [number, number]; step: number; rate: number; out: string; seed: number; json?: boolean }) => reportingFaults(async () => {
       const counts: number[] = [];
-      for (let n = o.streams[0]; n <= o.streams[1]; n += Math.max(1, o.step)) counts.push(n);
-      const r = await runFastIo({ streams: counts, rateBps: o.rate, outDir: o.out, seed: o.seed, log: (s) => console.log(s) });
+      for (let n = o.streams[0]; n <= o.streams[1]; n += o.step) counts.push(n);
+      const opts = { streams: counts, rateBps: o.rate, outDir: o.out, seed: o.seed, log: (s: string) => console.log(s) };
+      checkFastIo(opts);
+      const r = await runFastIo(opts);
       console.log(`largest requested rate sent in full: ${r.maxFullRateMbps.toFixed(1)} Mbit/s; CPU load = ${r.cpuFit.slope.toExponential(4)} x Mbit/s + ${r.cpuFit.intercept.toFixed(5)} (r2 ${r.cpuFit.r2.toFixed(5)}), 100 % at ${r.cpuFit.saturationMbps.toFixed(0)} Mbit/s`);
       console.log(`wrote ${r.csv} and ${r.svg}`);
       if (o.json) {
         console.log(JSON.stringify({
-          points: r.points.map((p) => ({ requestedMbps: p.requestedMbps, sentMbps: p.sentMbps, cpuLoad: p.cpuLoad })),
+          points: r.points.map((p) => ({
+            requestedMbps: p.requestedMbps, sentMbps: p.sentMbps, cpuLoad: p.cpuLoad,
+            readErrors: p.readErrors, lateReads: p.lateReads, skippedPeriods: p.skippedPeriods,
+          })),
           maxFullRateMbps: r.maxFullRateMbps, cpuFit: r.cpuFit,
         }));
       }
-    });
+    }));
   return ex;
 }

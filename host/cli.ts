@@ -1,31 +1,40 @@
 // The command line (commander): `hitactix run` boots the board and prints the guests'
-// consoles and a summary. More commands (disk, experiment) join here.
+// consoles and a summary; `disk` and `experiment` join here (cli-disk.ts,
+// cli-experiment.ts).
 //
-//   hitactix run [--until 10s] [--seed 1] [--trace file] [--json] [--quiet]
+//   hitactix run [--until 10s] [--seed 1] [--trace file] [--pcap file] [--json] [--quiet]
+//                [--disk images...] [--nic-drop p] [--disk-slowdown f] [--medium-error d:l:n...]
+//
+// Every value is read by one parser per kind (units.ts), which refuses what it cannot
+// take with the accepted range; fault ranges are checked against the disks' sizes
+// before the board is built (faults.ts). After the run, a fault option that can have
+// had no effect is named on stderr.
+//
+// Signals: the run advances in 1 s virtual steps and yields to the event loop between
+// them, so SIGINT or SIGTERM stops it at the next step: the trace and the pcap are
+// flushed and closed (a pcap always has its header), the summary is printed, and the
+// exit code is 128 + the signal's number (130, 143), as a shell reports a process the
+// signal killed. A second signal kills at once.
+//
+// Exit codes: 0 done, 1 bad input or an error, 3 a guest fault stopped a CPU, 130/143
+// interrupted.
 
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, Option } from "commander";
 import { openSync, writeSync, closeSync } from "node:fs";
-import type { BoardSummary } from "./board.js";
 import { buildMachine } from "./machine.js";
-import { defaultBoard, type BoardConfig } from "./config.js";
-import { parseTime } from "./units.js";
+import { defaultBoard } from "./config.js";
+import { cliArg, timeIn, parseSeed, parseProbability, factorIn, parseMediumError, type MediumErrorSpec } from "./units.js";
 import { diskCommand } from "./cli-disk.js";
 import { experimentCommand } from "./cli-experiment.js";
+import { printSummary, EXIT_GUEST_FAULT } from "./cli-summary.js";
+import { applyFaults, faultCounters, faultWarnings } from "./faults.js";
+import { readHitactixStats } from "./htx-stats.js";
 import type { TraceSink } from "./sched.js";
 
-function timeArg(v: string): number {
-  try {
-    return parseTime(v);
-  } catch (e) {
-    throw new InvalidArgumentError((e as Error).message);
-  }
-}
-
-function intArg(v: string): number {
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError(`"${v}" is not a non-negative integer`);
-  return n;
-}
+/** The longest run: 1000 virtual hours (virtual time is exact to 2^53 ns, 104 days). */
+export const MAX_UNTIL_NS = 1000 * 3600e9;
+/** --disk-slowdown's range: 1 (none) to 1000 (a disk that barely moves). */
+const SLOWDOWN_MAX = 1000;
 
 /** A buffered trace file: one line per event, "time_ns handler arg". */
 class TraceFile {
@@ -52,32 +61,79 @@ class TraceFile {
   }
 }
 
-function printSummary(s: BoardSummary): void {
-  console.log(`--- virtual time ${(s.simTimeNs / 1e9).toFixed(6)} s, ${s.events} events, trace ${s.traceHash}`);
-  s.cpus.forEach((c, i) => {
-    const fault = c.fault ? `  STOPPED: ${c.fault.kind} in ${c.fault.function} at ${(c.fault.timeNs / 1e9).toFixed(6)} s: ${c.fault.message}` : "";
-    console.log(`cpu${i} ${c.name.padEnd(9)} busy ${c.busyCycles} / idle ${c.idleCycles} cycles, load ${(c.load * 100).toFixed(3)}%, ${c.interrupts} interrupts${fault}`);
-  });
-  const logs = Object.entries(s.logs);
-  if (logs.length) console.log(`device/guest log: ${logs.map(([k, v]) => `${v} ${k}`).join(", ")}`);
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+
+/** Until stop(): remembers the first SIGINT/SIGTERM instead of dying at once. */
+function catchSignals(): { signal: () => string | undefined; stop: () => void } {
+  let got: string | undefined;
+  const on = (sig: NodeJS.Signals): void => {
+    got ??= sig;
+    process.removeListener(sig, on); // a second one takes the default action: exit now
+  };
+  process.on("SIGINT", on);
+  process.on("SIGTERM", on);
+  return {
+    signal: () => got,
+    stop: () => {
+      process.removeListener("SIGINT", on);
+      process.removeListener("SIGTERM", on);
+    },
+  };
 }
 
-/** Fault-injection options onto the board description, with clear errors. */
-function applyFaults(cfg: BoardConfig, o: { nicDrop?: number; diskSlowdown?: number; mediumError?: string[] }): void {
-  if (o.nicDrop !== undefined) {
-    if (!(o.nicDrop >= 0 && o.nicDrop <= 1)) throw new Error(`--nic-drop must be a probability between 0 and 1 (got ${o.nicDrop})`);
-    if (cfg.nic) cfg.nic.rxDropProbability = o.nicDrop;
-  }
-  const disks = cfg.scsi?.disks ?? [];
-  if (o.diskSlowdown !== undefined) {
-    if (!(o.diskSlowdown >= 1)) throw new Error(`--disk-slowdown must be a factor of 1 or more (got ${o.diskSlowdown})`);
-    for (const d of disks) d.faults = { ...d.faults, slowdown: o.diskSlowdown };
-  }
-  for (const spec of o.mediumError ?? []) {
-    const m = /^(\d+):(\d+):(\d+)$/.exec(spec);
-    if (!m || Number(m[1]) >= disks.length) throw new Error(`--medium-error "${spec}" must be disk:lba:count with disk < ${disks.length}`);
-    const d = disks[Number(m[1])];
-    d.faults = { ...d.faults, mediumErrors: [...(d.faults?.mediumErrors ?? []), { lba: Number(m[2]), count: Number(m[3]), kind: "both" }] };
+interface RunOptions {
+  until: number; seed: number; trace?: string; pcap?: string; disk?: string[]; json?: boolean; quiet?: boolean;
+  nicDrop?: number; diskSlowdown?: number; mediumError?: MediumErrorSpec[];
+}
+
+async function runAction(o: RunOptions): Promise<void> {
+  const cfg = defaultBoard();
+  cfg.seed = o.seed;
+  if (o.pcap && cfg.nic) cfg.nic.pcap = o.pcap;
+  if (o.disk && cfg.scsi) cfg.scsi.disks = o.disk.map((image) => ({ image }));
+  applyFaults(cfg, o); // checks the ranges against the disks before anything is built
+  const signals = catchSignals();
+  try {
+    const trace = o.trace ? new TraceFile(o.trace) : undefined;
+    const machine = buildMachine(cfg, {
+      traceSink: trace?.sink,
+      onConsole: o.quiet ? undefined : (l) => console.log(`[${(l.timeNs / 1e9).toFixed(6)}] cpu${l.cpu} ${l.text}`),
+      onLog: (kind, msg) => { if (!o.quiet) console.error(`${kind}: ${msg}`); },
+    });
+    const board = machine.board;
+    const wallStart = performance.now();
+    const step = 1_000_000_000;
+    let lastShown = wallStart;
+    for (let t = 0; t < o.until && !signals.signal();) {
+      t = Math.min(o.until, t + step);
+      board.run(t);
+      const now = performance.now();
+      if (process.stderr.isTTY && now - lastShown > 2000) {
+        process.stderr.write(`\r${(t / 1e9).toFixed(0)} / ${(o.until / 1e9).toFixed(0)} s virtual ...`);
+        lastShown = now;
+      }
+      await new Promise<void>((r) => setImmediate(r)); // a signal is seen here
+    }
+    if (lastShown !== wallStart) process.stderr.write("\n");
+    trace?.close();
+    machine.close();
+    const sig = signals.signal();
+    if (sig) console.error(`hitactix: ${sig} at ${(board.sched.now / 1e9).toFixed(3)} s virtual: stopped, trace and capture flushed and closed`);
+    const s = board.summary();
+    const devices = faultCounters(machine);
+    const hitactix = readHitactixStats(board.mem);
+    const warnings = faultWarnings(machine, o);
+    for (const w of warnings) console.error(`hitactix: warning: ${w}`);
+    if (o.json) {
+      const wall = (performance.now() - wallStart) / 1000;
+      console.log(JSON.stringify({ ...s, ...devices, ...(hitactix ? { hitactix } : {}), warnings, ...(sig ? { interrupted: sig } : {}), wallSeconds: wall }));
+    } else {
+      printSummary(s, { devices, hitactix });
+    }
+    if (s.cpus.some((c) => c.fault)) process.exitCode = EXIT_GUEST_FAULT;
+    if (sig) process.exitCode = SIGNAL_EXIT[sig];
+  } finally {
+    signals.stop();
   }
 }
 
@@ -88,54 +144,18 @@ export function buildProgram(): Command {
   program
     .command("run")
     .description("boot the board on its built-in defaults and run it")
-    .addOption(new Option("--until <time>", "virtual time to run to (e.g. 10s, 250ms)").argParser(timeArg).default(10_000_000_000, "10s"))
-    .option("--seed <n>", "seed of every random choice in the simulation", intArg, 1)
+    .addOption(new Option("--until <time>", "virtual time to run to (e.g. 10s, 250ms; 1ns to 1000h)").argParser(cliArg(timeIn(1, MAX_UNTIL_NS))).default(10_000_000_000, "10s"))
+    .option("--seed <n>", "seed of every random choice in the simulation (0 to 4294967295)", cliArg(parseSeed), 1)
     .option("--trace <file>", "write every event (time, kind, argument) to a file")
     .option("--pcap <file>", "write every frame on the NIC's wire to a pcap file")
     .option("--disk <images...>", "disk images for the SCSI bus, in SCSI ID order (default: three 18 GiB disks in memory)")
-    .option("--nic-drop <p>", "fault injection: probability that a frame from the wire is lost (seeded)", Number)
-    .option("--disk-slowdown <factor>", "fault injection: multiply every disk's mechanical times", Number)
-    .option("--medium-error <disk:lba:count...>", "fault injection: unreadable/unwritable LBA range on a disk")
+    .option("--nic-drop <p>", "fault injection: probability (0 to 1) that a frame through the NIC is lost, either direction (seeded)", cliArg(parseProbability))
+    .option("--disk-slowdown <factor>", `fault injection: multiply every disk's mechanical times (1 to ${SLOWDOWN_MAX})`, cliArg(factorIn(1, SLOWDOWN_MAX)))
+    .option("--medium-error <disk:lba:count...>", "fault injection: unreadable/unwritable block range on a disk",
+      (v: string, prev: MediumErrorSpec[] | undefined) => [...(prev ?? []), cliArg(parseMediumError)(v)])
     .option("--json", "print the summary as one JSON object on the last line")
     .option("--quiet", "do not print the guests' consoles")
-    .action((o: { until: number; seed: number; trace?: string; pcap?: string; disk?: string[]; json?: boolean; quiet?: boolean;
-      nicDrop?: number; diskSlowdown?: number; mediumError?: string[] }) => {
-      const cfg = defaultBoard();
-      cfg.seed = o.seed;
-      if (o.pcap && cfg.nic) cfg.nic.pcap = o.pcap;
-      if (o.disk && cfg.scsi) cfg.scsi.disks = o.disk.map((image) => ({ image }));
-      applyFaults(cfg, o);
-      const trace = o.trace ? new TraceFile(o.trace) : undefined;
-      const machine = buildMachine(cfg, {
-        traceSink: trace?.sink,
-        onConsole: o.quiet ? undefined : (l) => console.log(`[${(l.timeNs / 1e9).toFixed(6)}] cpu${l.cpu} ${l.text}`),
-        onLog: (kind, msg) => { if (!o.quiet) console.error(`${kind}: ${msg}`); },
-      });
-      const board = machine.board;
-      const wallStart = performance.now();
-      const step = 1_000_000_000;
-      let lastShown = wallStart;
-      for (let t = 0; t < o.until;) {
-        t = Math.min(o.until, t + step);
-        board.run(t);
-        const now = performance.now();
-        if (process.stderr.isTTY && now - lastShown > 2000) {
-          process.stderr.write(`\r${(t / 1e9).toFixed(0)} / ${(o.until / 1e9).toFixed(0)} s virtual ...`);
-          lastShown = now;
-        }
-      }
-      if (lastShown !== wallStart) process.stderr.write("\n");
-      trace?.close();
-      machine.close();
-      const s = board.summary();
-      if (o.json) {
-        const wall = (performance.now() - wallStart) / 1000;
-        console.log(JSON.stringify({ ...s, wallSeconds: wall }));
-      } else {
-        printSummary(s);
-      }
-      if (s.cpus.some((c) => c.fault)) process.exitCode = 3;
-    });
+    .action(runAction);
 
   program.addCommand(diskCommand());
   program.addCommand(experimentCommand());

@@ -17,7 +17,9 @@
 // the names section, virtual time); the board and the other CPU go on. Errors that
 // are not the guest's (a bug in a device model) are rethrown: they must be seen.
 //
-// Accounting: busy cycles in total, and busy ns per load window (load = busy/window).
+// Accounting: busy cycles in total, and busy ns per load window (load = busy/window),
+// kept in bounded memory: full resolution for a recent horizon, older history
+// downsampled (load-windows.ts).
 //
 // User mode (the BSD kernel's processes, host/proc/engine.ts): a kernel may leave a
 // process selected to run when its entry returns. When the CPU would go idle with no
@@ -34,6 +36,7 @@ import type { CostTable } from "./costs.js";
 import { cyclesToNs } from "./costs.js";
 import type { Scheduler, Handler } from "./sched.js";
 import { CYCLES_EXPORT, LIMIT_EXPORT, type ModuleInfo } from "./meter.js";
+import { LoadWindows } from "./load-windows.js";
 
 /** A fault the guest caused (not a host bug): stops the CPU, never the host. */
 export class GuestFault extends Error {
@@ -87,8 +90,8 @@ export class Cpu {
   runs = 0;
   /** Set when the CPU stopped on a guest fault. */
   report: CpuReport | undefined;
-  /** Busy ns per load window (index = floor(t / windowNs)). */
-  windows = new Float64Array(1024);
+  /** Busy ns per load window (window i = [i * windowNs, (i + 1) * windowNs)). */
+  readonly windows: LoadWindows;
 
   private exports: GuestExports = {};
   private cycles!: WebAssembly.Global;
@@ -115,6 +118,7 @@ export class Cpu {
     /** Cycles one run may take before the watchdog calls it a runaway. */
     private readonly runCycleLimit: number,
   ) {
+    this.windows = new LoadWindows(windowNs);
     this.dispatchH = sched.handler(`cpu${id}.dispatch`, () => this.dispatch());
     this.doneH = sched.handler(`cpu${id}.done`, () => this.runDone());
   }
@@ -328,29 +332,12 @@ export class Cpu {
 
   /** Add busy time [start, end) to the load windows. */
   private account(start: number, end: number): void {
-    const w = this.windowNs;
-    let t = start;
-    while (t < end) {
-      const i = Math.floor(t / w);
-      const wEnd = (i + 1) * w;
-      const upto = end < wEnd ? end : wEnd;
-      if (i >= this.windows.length) {
-        let cap = this.windows.length * 2;
-        while (cap <= i) cap *= 2;
-        const n = new Float64Array(cap);
-        n.set(this.windows);
-        this.windows = n;
-      }
-      this.windows[i] += upto - t;
-      t = upto;
-    }
+    this.windows.add(start, end);
   }
 
-  /** Load (0..1) of each window up to time `until`. */
-  loadSeries(until: number): number[] {
-    const n = Math.ceil(until / this.windowNs);
-    const out: number[] = [];
-    for (let i = 0; i < n; i++) out.push((i < this.windows.length ? this.windows[i] : 0) / this.windowNs);
-    return out;
+  /** Load (0..1) of each window from time `from` up to time `until`. Windows older
+   *  than the full-resolution horizon read as their downsampled mean. */
+  loadSeries(until: number, from = 0): number[] {
+    return this.windows.series(until, from);
   }
 }

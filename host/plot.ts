@@ -3,23 +3,41 @@
 //
 // Interface:
 //   writeCsv(path, columns, rows)              rows: arrays of numbers/strings
+//   new CsvFile(path, columns); csv.append(rows)   a CSV written as results come: the
+//                                              header at once, each append reaches the
+//                                              file before it returns, so a run that
+//                                              fails later keeps every row done
 //   lineChartSvg(spec) -> Promise<string>      x/y series, optional color field
 //   writeLineChart(path, spec)                 renders and writes the SVG
 
-import { writeFileSync } from "node:fs";
+import { appendFileSync, writeFileSync } from "node:fs";
 import * as vega from "vega";
 import { compile, type TopLevelSpec } from "vega-lite";
 
-export function toCsv(columns: string[], rows: Array<Array<number | string>>): string {
+function csvLine(r: Array<number | string>): string {
   const esc = (v: number | string): string => {
     const s = String(v);
     return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
   };
-  return [columns.map(esc).join(","), ...rows.map((r) => r.map(esc).join(","))].join("\n") + "\n";
+  return r.map(esc).join(",") + "\n";
+}
+
+export function toCsv(columns: string[], rows: Array<Array<number | string>>): string {
+  return csvLine(columns) + rows.map(csvLine).join("");
 }
 
 export function writeCsv(path: string, columns: string[], rows: Array<Array<number | string>>): void {
   writeFileSync(path, toCsv(columns, rows));
+}
+
+export class CsvFile {
+  constructor(readonly path: string, columns: string[]) {
+    writeFileSync(path, toCsv(columns, []));
+  }
+
+  append(rows: Array<Array<number | string>>): void {
+    if (rows.length > 0) appendFileSync(this.path, rows.map(csvLine).join(""));
+  }
 }
 
 export interface LineChart {

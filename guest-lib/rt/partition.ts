@@ -34,6 +34,15 @@ export function __alloc(size: usize): usize {
   return ptr;
 }
 
+/** Bytes the heap can still hand out before the partition's end (before block
+ *  overhead and alignment): lets a kernel refuse work instead of faulting. */
+// @ts-ignore: decorator
+@global
+export function __heap_free(): usize {
+  let ptr = offset + BLOCK_OVERHEAD;
+  return ptr < HEAP_END ? HEAP_END - ptr : 0;
+}
+
 // @ts-ignore: decorator
 @unsafe @global
 export function __realloc(ptr: usize, size: usize): usize {

@@ -5,13 +5,18 @@
 // J = mean |Real - Exp| / Exp * 100 over the windows after the writer starts, with Exp
 // the bytes the stream is owed per window (its chunk per period, headers included).
 // Run with the cyclic disk schedule and with FIFO (the paper's "without").
+// The CSV gets each scheduler's rows as its run completes (a failure keeps them); each
+// run also reports HiTactix's failed reads, late reads and skipped periods (its
+// statistics block). A guest fault ends the experiment with GuestFaultError (setup.ts).
+//
+// Interface: runRateGuarantee(options) -> { runs, csv, svg }
 
 import { join } from "node:path";
-import { mkdirSync } from "node:fs";
-import { StreamRig, STREAM_DATA_PER_FRAME } from "./setup.js";
+import { StreamRig, STREAM_DATA_PER_FRAME, refusalReason } from "./setup.js";
 import { jitterJ } from "./metrics.js";
+import { prepareOutDir } from "./out-dir.js";
 import { chunkBytes } from "../sfs.js";
-import { writeCsv, writeLineChart } from "../plot.js";
+import { CsvFile, writeLineChart } from "../plot.js";
 import { STREAM_HEADER_BYTES } from "../../devices/measure-client.js";
 
 export interface RateGuaranteeOptions {
@@ -35,21 +40,37 @@ export interface RateGuaranteeRun {
   mismatches: number;
   lost: number;
   streamStarted: boolean;
+  /** Why HiTactix refused the stream, when it did. */
+  refusedReason?: string;
+  readErrors: number;
+  lateReads: number;
+  skippedPeriods: number;
 }
 
 const PERIOD_NS = 256_000_000;
 const STREAM_RATE = 18_000_000 * 8; // 18 MB/s
 const UPLOAD_LBA = 20_000_000; // far from the stream's chunks (which start near LBA 16,449)
 
+/** The experiment's limits, before any work. */
+export function checkRateGuarantee(o: RateGuaranteeOptions): void {
+  if (o.schedulers.length === 0) throw new Error("rate-guarantee: no scheduler to run");
+  if (!(o.durationNs >= 1e9)) throw new Error("rate-guarantee: the duration must be at least 1 s");
+  if (!(o.writeStartNs >= 0 && o.writeStartNs < o.durationNs)) throw new Error("rate-guarantee: --write-start must come before the end of --duration");
+}
+
 export async function runRateGuarantee(o: RateGuaranteeOptions): Promise<{ runs: RateGuaranteeRun[]; csv: string; svg: string }> {
-  mkdirSync(o.outDir, { recursive: true });
-  const runs = o.schedulers.map((s) => one(s, o));
+  checkRateGuarantee(o);
+  const dir = prepareOutDir(o.outDir);
   const seconds = Math.floor(o.durationNs / 1e9);
-  const csv = join(o.outDir, "rate-guarantee.csv");
-  const svg = join(o.outDir, "rate-guarantee.svg");
-  const rows: Array<Array<number | string>> = [];
-  for (const r of runs) for (let t = 0; t < seconds; t++) rows.push([r.scheduler, t, r.sentMBps[t] ?? 0, r.writeMBps[t] ?? 0]);
-  writeCsv(csv, ["scheduler", "time_s", "sent_MBps", "write_MBps"], rows);
+  const csv = join(dir, "rate-guarantee.csv");
+  const svg = join(dir, "rate-guarantee.svg");
+  const table = new CsvFile(csv, ["scheduler", "time_s", "sent_MBps", "write_MBps"]);
+  const runs: RateGuaranteeRun[] = [];
+  for (const s of o.schedulers) {
+    const r = one(s, o);
+    runs.push(r);
+    table.append(Array.from({ length: seconds }, (_, t) => [r.scheduler, t, r.sentMBps[t] ?? 0, r.writeMBps[t] ?? 0]));
+  }
   const data = runs.flatMap((r) => Array.from({ length: seconds }, (_, t) => [
     { t, MBps: r.sentMBps[t] ?? 0, series: `${r.scheduler}: sent` },
     { t, MBps: r.writeMBps[t] ?? 0, series: `${r.scheduler}: written` },
@@ -65,9 +86,17 @@ export async function runRateGuarantee(o: RateGuaranteeOptions): Promise<{ runs:
 }
 
 function one(scheduler: "cyclic" | "fifo", o: RateGuaranteeOptions): RateGuaranteeRun {
-  const log = o.log ?? (() => {});
   // 47 whole chunks (~12 s), looped: no partial chunk at the loop point.
   const rig = new StreamRig({ files: [{ name: "stream18", bytes: chunkBytes(STREAM_RATE, PERIOD_NS) * 47, rateBps: STREAM_RATE }], policy: scheduler, seed: o.seed });
+  try {
+    return measure(rig, scheduler, o);
+  } finally {
+    rig.machine.close();
+  }
+}
+
+function measure(rig: StreamRig, scheduler: "cyclic" | "fifo", o: RateGuaranteeOptions): RateGuaranteeRun {
+  const log = o.log ?? (() => {});
   rig.boot(); // SCSI, mount, calibration, link
   const s = rig.start(0, 6000, { loop: true });
   const writeBytes = o.writeBytes ?? 10_000_000;
@@ -93,6 +122,7 @@ function one(scheduler: "cyclic" | "fifo", o: RateGuaranteeOptions): RateGuarant
   rig.run(o.durationNs, scheduler);
   const flow = rig.machine.client!.flow("10.0.0.2:6000");
   const started = rig.streams[s].id >= 0;
+  const stats = rig.stats();
   const chunk = rig.chunkBytes(s);
   const udpPerChunk = chunk + STREAM_HEADER_BYTES * Math.ceil(chunk / STREAM_DATA_PER_FRAME);
   const perSecond = udpPerChunk / (PERIOD_NS / 1e9);
@@ -115,8 +145,13 @@ function one(scheduler: "cyclic" | "fifo", o: RateGuaranteeOptions): RateGuarant
     mismatches: flow?.mismatches ?? 0,
     lost: flow?.lost ?? 0,
     streamStarted: started,
+    ...(rig.streams[s].id === -2 ? { refusedReason: refusalReason(rig.streams[s].reason) } : {}),
+    readErrors: stats?.readErrors ?? 0,
+    lateReads: stats?.lateReads ?? 0,
+    skippedPeriods: stats?.skippedPeriods ?? 0,
   };
-  log(`${scheduler}: J(1 s) = ${J1s.toFixed(3)} %, J(10 ms) = ${J10ms.toFixed(3)} %, before the writer J(1 s) = ${J1sBeforeWriter.toFixed(3)} %, ${(written / 1e6).toFixed(0)} MB written, payload mismatches ${run.mismatches}`);
-  rig.machine.close();
+  if (run.refusedReason) log(`${scheduler}: HiTactix refused the stream: ${run.refusedReason}`);
+  log(`${scheduler}: J(1 s) = ${J1s.toFixed(3)} %, J(10 ms) = ${J10ms.toFixed(3)} %, before the writer J(1 s) = ${J1sBeforeWriter.toFixed(3)} %, ${(written / 1e6).toFixed(0)} MB written, ` +
+    `payload mismatches ${run.mismatches}, late reads ${run.lateReads}, read errors ${run.readErrors}, skipped periods ${run.skippedPeriods}`);
   return run;
 }

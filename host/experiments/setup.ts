@@ -8,15 +8,24 @@
 //   rig.start(fileIndex, port, loop, noAdmission?) -> Promise-free callback style:
 //        rig.start(...) returns the request seq; rig.streams[] fill in on reply
 //   rig.write(disk, lba, sectors, onDone)   an upload write through the mailbox
-//   rig.run(untilNs, onProgress?)           advance, printing progress on a TTY
+//   rig.run(untilNs, onProgress?)           advance, printing progress on a TTY; a CPU
+//                                           stopped by a guest fault ends it with a
+//                                           GuestFaultError (the experiment must not go
+//                                           on measuring a dead kernel)
+//   rig.stats()                             HiTactix's counters (host/htx-stats.ts)
+//   refusalReason(code)                     an error reply's reason, in words
 
 import { buildMachine, type Machine } from "../machine.js";
 import { defaultBoard, type BoardConfig } from "../config.js";
+import type { BoardSummary } from "../board.js";
+import type { CpuReport } from "../cpu.js";
+import { readHitactixStats, type HitactixStats } from "../htx-stats.js";
 import { formatVolume, importFile, bytesSource, type SfsFile, type SfsVolume } from "../sfs.js";
 import { MailboxPeer } from "../peer.js";
 import { MBOX_BSD_TO_HTX, MBOX_HTX_TO_BSD, BSD_BASE } from "../../common/memmap.js";
 import {
   MSG_STREAM_START, MSG_WRITE, FLAG_LOOP, FLAG_NO_ADMISSION, BOOT_HTX_POLICY, BOOT_HTX_IP, BOOT_REPORT_TICKS,
+  ERR_NO_SUCH_FILE, ERR_ADMISSION, ERR_TABLE_FULL, ERR_NO_SUCH_STREAM, ERR_NOT_MOUNTED, ERR_BAD_REQUEST, ERR_NO_MEMORY,
 } from "../../common/platform.js";
 import { STREAM_HEADER_BYTES } from "../../devices/measure-client.js";
 import { Rng } from "../rng.js";
@@ -39,6 +48,30 @@ export interface RigOptions {
   /** Kernel status line every this many ms (0 = none). */
   reportMs?: number;
   onConsole?: (cpu: number, timeNs: number, text: string) => void;
+  /** Changes to the board description before it is built (fault injection, tests). */
+  edit?: (cfg: BoardConfig) => void;
+}
+
+/** A CPU stopped on a guest fault while an experiment ran: its report and the board's
+ *  summary at that moment (what `run` prints). */
+export class GuestFaultError extends Error {
+  constructor(readonly report: CpuReport, readonly summary: BoardSummary) {
+    super(`cpu${report.cpu} (${report.guest}) stopped: ${report.kind} in ${report.function} at ${(report.timeNs / 1e9).toFixed(6)} s: ${report.message}`);
+  }
+}
+
+const REASONS: Record<number, string> = {
+  [ERR_NO_SUCH_FILE]: "no such file",
+  [ERR_ADMISSION]: "admission control: the disks cannot guarantee it",
+  [ERR_TABLE_FULL]: "the distribution table is full",
+  [ERR_NO_SUCH_STREAM]: "no such stream",
+  [ERR_NOT_MOUNTED]: "no stream file system mounted",
+  [ERR_BAD_REQUEST]: "bad request",
+  [ERR_NO_MEMORY]: "its ring buffers do not fit HiTactix's free memory",
+};
+
+export function refusalReason(code: number): string {
+  return REASONS[code] ?? `reason ${code}`;
 }
 
 export interface StreamState {
@@ -69,6 +102,7 @@ export class StreamRig {
       [BOOT_HTX_IP]: SERVER_IP,
       [BOOT_REPORT_TICKS]: opts.reportMs ?? 0,
     };
+    opts.edit?.(cfg);
     // File contents: deterministic bytes from the seed, kept to verify the payload.
     const rng = new Rng(cfg.seed ^ 0x5eed);
     this.contents = opts.files.map((f) => {
@@ -98,6 +132,7 @@ export class StreamRig {
   boot(limitNs = 10_000_000_000): void {
     const b = this.machine.board;
     while (this.readyAtNs < 0 && b.sched.now < limitNs && !b.cpus[1].report) b.run(b.sched.now + 50_000_000);
+    this.checkFault();
     if (this.readyAtNs < 0) {
       throw new Error(`HiTactix did not become ready for streams by ${limitNs / 1e9} s: ${b.cpus[1].report?.message ?? this.console.slice(-5).join(" | ")}`);
     }
@@ -136,6 +171,10 @@ export class StreamRig {
     let shown = t0;
     while (b.sched.now < untilNs) {
       b.run(Math.min(untilNs, b.sched.now + stepNs));
+      if (b.cpus.some((c) => c.report)) {
+        if (shown !== t0) process.stderr.write("\n");
+        this.checkFault();
+      }
       const now = performance.now();
       if (process.stderr.isTTY && now - shown > 1000) {
         process.stderr.write(`\r${label} ${(b.sched.now / 1e9).toFixed(0)} / ${(untilNs / 1e9).toFixed(0)} s virtual (${((b.sched.now / 1e9) / ((now - t0) / 1000)).toFixed(1)}x real time) `);
@@ -143,6 +182,18 @@ export class StreamRig {
       }
     }
     if (shown !== t0) process.stderr.write("\n");
+  }
+
+  /** Throw GuestFaultError if a CPU has stopped on a guest fault. */
+  checkFault(): void {
+    const b = this.machine.board;
+    const stopped = b.cpus.find((c) => c.report);
+    if (stopped) throw new GuestFaultError(stopped.report!, b.summary());
+  }
+
+  /** HiTactix's counters now (undefined before it initialised its statistics block). */
+  stats(): HitactixStats | undefined {
+    return readHitactixStats(this.machine.board.mem);
   }
 }
 
