@@ -31,7 +31,7 @@ describe("run's summary", () => {
   });
 });
 
-/** Start a long run, wait until it has run a virtual second, send `sig`. */
+/** Start a long run, wait until it has run five virtual seconds, send `sig`. */
 async function interrupted(sig: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null; dir: string; stdout: string; stderr: string }> {
   const dir = mkdtempSync(join(tmpdir(), "htx-sig-"));
   const child = spawn("node", [bin, "run", "--until", "1000s", "--pcap", join(dir, "w.pcap"), "--trace", join(dir, "t.txt")], { cwd: dir });
@@ -43,7 +43,7 @@ async function interrupted(sig: NodeJS.Signals): Promise<{ code: number | null; 
     let sent = false; // once: a second signal kills at once, by design
     child.stdout.on("data", (d: Buffer) => {
       stdout += d.toString();
-      if (!sent && stdout.includes("cpu0 bsd: t=2.000s")) { sent = true; clearTimeout(timer); child.kill(sig); resolve(); }
+      if (!sent && stdout.includes("hitactix: t=5000 ms")) { sent = true; clearTimeout(timer); child.kill(sig); resolve(); }
     });
   });
   const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((r) => child.once("exit", (c, s) => r([c, s])));
