@@ -151,8 +151,9 @@ export function volumeIdFromSeed(seed: number): bigint {
 
 /**
  * Make a new, empty volume of the given disks (disk i = index i). Writes: both commit
- * slots cleared, disk 0's member superblock, the others', then the first commit
- * record (generation 1). Until that last write the images hold no volume.
+ * slots cleared and disk 0's member superblock (flushed), the others' (flushed), then
+ * the first commit record (generation 1). Until that last write the images hold no
+ * volume.
  */
 export function formatVolume(disks: SfsDisk[], volumeId: bigint): SfsVolume {
   if (disks.length === 0) throw new SfsError("a volume needs at least one disk");
@@ -183,6 +184,9 @@ export function formatVolume(disks: SfsDisk[], volumeId: bigint): SfsVolume {
     v.setUint32(SB_DATA_START, SFS_DATA_START, true);
     signSector(s);
     d.write(0, 1, s, 0);
+    // Disk 0 first and durable: the leftovers of an interrupted format always include
+    // it, which is how openOrFormat tells them from a volume missing its disk 0.
+    if (i === 0) d.flush();
   });
   disks.forEach((d) => d.flush());
   commit(vol);
@@ -211,6 +215,24 @@ function commit(vol: SfsVolume): void {
 }
 
 // ---- Open (the mount's checks, in common/sfs.ts order) ----------------------------------
+
+/** Disk 0's commit slots: the one that holds the volume's state (-1: none is valid). */
+function readCommit(d0: SfsDisk, vol: { lo: number; hi: number; disks: number }): { k: number; cv: DataView } {
+  const cr = readSectors(d0, SFS_COMMIT_LBA, 2);
+  const cv = new DataView(cr.buffer);
+  const slot = (k: number) => {
+    const at = k * SFS_SECTOR;
+    return {
+      valid: sfsCommitValid(cv.getUint32(at + CR_MAGIC, true), cv.getUint32(at + CR_MAGIC + 4, true), sumOk(cr, at),
+        cv.getUint32(at + CR_VERSION, true), cv.getUint32(at + CR_VOLUME, true), cv.getUint32(at + CR_VOLUME + 4, true),
+        cv.getUint32(at + CR_DISKS, true), vol.lo, vol.hi, vol.disks),
+      gen: cv.getUint32(at + CR_GENERATION, true),
+    };
+  };
+  const s0 = slot(0);
+  const s1 = slot(1);
+  return { k: sfsPickCommit(s0.valid, s0.gen, s1.valid, s1.gen), cv };
+}
 
 /**
  * Open a volume: every check of common/sfs.ts, in its order, so that the host refuses
@@ -265,17 +287,7 @@ export function openVolume(disks: SfsDisk[], labels: string[] = disks.map((_, i)
     extNext: 0, sectors: memberSectors,
   };
   // 3. the commit record: the valid slot of the higher generation
-  const cr = readSectors(ordered[0], SFS_COMMIT_LBA, 2);
-  const cv = new DataView(cr.buffer);
-  const slot = (k: number) => ({
-    valid: sfsCommitValid(cv.getUint32(k * SFS_SECTOR + CR_MAGIC, true), cv.getUint32(k * SFS_SECTOR + CR_MAGIC + 4, true),
-      sumOk(cr, k * SFS_SECTOR), cv.getUint32(k * SFS_SECTOR + CR_VERSION, true), cv.getUint32(k * SFS_SECTOR + CR_VOLUME, true),
-      cv.getUint32(k * SFS_SECTOR + CR_VOLUME + 4, true), cv.getUint32(k * SFS_SECTOR + CR_DISKS, true), first.lo, first.hi, first.disks),
-    gen: cv.getUint32(k * SFS_SECTOR + CR_GENERATION, true),
-  });
-  const s0 = slot(0);
-  const s1 = slot(1);
-  const k = sfsPickCommit(s0.valid, s0.gen, s1.valid, s1.gen);
+  const { k, cv } = readCommit(ordered[0], first);
   if (k < 0) refuse(SFS_E_NO_COMMIT, label0, "; if its first import was interrupted, recreate the images (disk create --force)");
   const at = k * SFS_SECTOR;
   vol.generation = cv.getUint32(at + CR_GENERATION, true);
@@ -357,12 +369,7 @@ function interruptedFormat(disks: SfsDisk[]): boolean {
   };
   const m0 = member(disks[0]);
   if (!m0 || m0.disk !== 0 || m0.disks !== disks.length) return false;
-  try {
-    openVolume(disks); // anything short of "no commit record" is a real volume (or a refusal)
-    return false;
-  } catch (e) {
-    if (!(e instanceof SfsError) || e.code !== SFS_E_NO_COMMIT) return false;
-  }
+  if (readCommit(disks[0], m0).k >= 0) return false; // committed: a real volume
   return disks.every((d, i) => {
     if (i === 0 || isBlank(d)) return true;
     const m = member(d);
