@@ -21,7 +21,7 @@ import { createImage, openImage, type ImageFileBackend } from "../devices/block-
 import { parseRate, parseSize, parsePeriod, parseVolumeId } from "./units.js";
 import {
   openVolume, openOrFormat, importFile, checkImport, findFile, readFile, escapeName, volumeIdHex, fnvWords, FNV_INIT,
-  SfsError, type SfsSource,
+  unformat, SfsError, type SfsSource,
 } from "./sfs.js";
 
 const arg = <T>(f: (s: string) => T) => (v: string): T => {
@@ -137,7 +137,13 @@ export function diskCommand(): Command {
           const newId = () => o.volumeId ?? randomBytes(8).readBigUInt64LE(0);
           const { vol, formatted } = openOrFormat(disks, images, newId);
           if (formatted) console.log(`formatted a ${disks.length}-disk stream volume, id ${volumeIdHex(vol.volumeId)}`);
-          const f = importFile(vol, name, src, o.rate, o.period);
+          let f;
+          try {
+            f = importFile(vol, name, src, o.rate, o.period);
+          } catch (e) {
+            if (formatted) unformat(disks); // fresh images stay fresh
+            throw e;
+          }
           console.log(`${escapeName(name)}: ${f.size} bytes at ${(f.rateBps / 1e6).toFixed(3)} Mbit/s, ${f.chunks} chunks of ${f.chunk} bytes, striped over ${disks.length} disks`);
         });
       } finally {

@@ -13,6 +13,7 @@
 //
 // Interface:
 //   formatVolume(disks, volumeId)          write member superblocks + the first commit
+//   unformat(disks)                        undo a format that holds no file yet
 //   openVolume(disks, labels?, {inOrder})  every check of common/sfs.ts; the volume
 //   openOrFormat(disks, labels, newId)     the volume, or a fresh one on blank images
 //   importFile(vol, name, source, rateBps, periodNs)   chunk, stripe, write, commit
@@ -191,6 +192,14 @@ export function formatVolume(disks: SfsDisk[], volumeId: bigint): SfsVolume {
   disks.forEach((d) => d.flush());
   commit(vol);
   return vol;
+}
+
+/** Undo a format that holds no file yet: the sectors formatVolume wrote back to zeros
+ *  (an import into fresh images that fails leaves them fresh). */
+export function unformat(disks: SfsDisk[]): void {
+  disks[0].write(SFS_COMMIT_LBA, 2, new Uint8Array(2 * SFS_SECTOR), 0);
+  disks.forEach((d) => d.write(0, 1, new Uint8Array(SFS_SECTOR), 0));
+  disks.forEach((d) => d.flush());
 }
 
 /** Write the volume's state as generation + 1 into the older slot: the commit point. */

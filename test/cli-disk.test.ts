@@ -220,6 +220,12 @@ describe("hitactix disk: input checked before work starts", async () => {
     expect(fifo.stderr).toContain("fifo is a pipe or FIFO");
     expect((await disk(["import", "d0.img", "x", ".", "--rate", "1Mbps"], dir)).stderr).toContain(". is a directory");
     expect(sha(join(dir, "d0.img"))).toBe(before);
+    // A first import that fails (no room) leaves fresh images fresh.
+    images(dir, ["s0.img", "s1.img"], 16 * 2 ** 20);
+    writeFileSync(join(dir, "big.bin"), Buffer.alloc(40 * 2 ** 20));
+    const full = await disk(["import", "s0.img", "s1.img", "big", "big.bin", "--rate", "8.8Mbps"], dir);
+    expect(full.stderr).toContain(`no room on disk`);
+    for (const f of ["s0.img", "s1.img"]) expect(readFileSync(join(dir, f)).subarray(0, 4096).every((b) => b === 0)).toBe(true);
   });
 
   it("disk create leaves nothing behind when it fails, and --force replaces an image", async () => {
