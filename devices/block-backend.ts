@@ -198,7 +198,7 @@ export function createImage(path: string, bytes: number, opts: { overwrite?: boo
     try {
       lock = lockImage(path);
     } catch (e) {
-      throw new DiskImageError(`cannot replace ${(e as Error).message}`);
+      throw new DiskImageError(`cannot replace ${path}: ${(e as Error).message}`);
     }
   }
   const target = exists ? `${path}.new-${process.pid}` : path;

@@ -146,6 +146,7 @@ describe("hitactix disk: volumes", async () => {
     expect(busy.status).toBe(1);
     expect(busy.stderr).toContain(`disk image d1.img is in use by pid ${holder.pid}`);
     expect(existsSync(join(dir, "d0.img.lock"))).toBe(false); // what it took, it gave back
+    expect((await disk(["create", "d1.img", "--size", "1M", "--force"], dir)).stderr).toContain(`cannot replace d1.img: d1.img is in use by pid ${holder.pid}`);
     holder.kill("SIGKILL");
     await new Promise((r) => holder.on("exit", r));
     // Now the holder is gone: its lock is stale and is taken over.
