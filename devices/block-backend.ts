@@ -9,19 +9,33 @@
 //                     threaded and a disk request is one call); flush() is fsync.
 //
 // Not provided: copy-on-write overlays, compressed formats (qcow2 etc.), read-only
-// images, sizes that are not a whole number of sectors.
+// images, sizes that are not a whole number of sectors, images over MAX_IMAGE_SECTORS
+// (the emulated disk speaks READ(10) / READ CAPACITY(10): 32-bit block addresses).
+//
+// An image in use is locked (host/image-lock.ts): openImage takes the lock, close()
+// releases it, so a second process gets "in use by pid N" instead of sharing it.
 //
 // Interface:
 //   BlockBackend                  sectors; read/write(lba, count, buf, off); flush; close
 //   new MemoryBackend(sectors)    allocatedBytes: memory held by written chunks
-//   createImage(path, bytes, {overwrite})   a sparse image of that size
-//   openImage(path)               an ImageFileBackend, after checking the file
+//   createImage(path, bytes, {overwrite})   a sparse image of that size, or nothing
+//   openImage(path)               an ImageFileBackend, after checking the file; locked
+//   MAX_IMAGE_SECTORS             the largest image a disk can be (2^32 - 1 sectors)
 //   parseSize("18G")              bytes; K/M/G/T are powers of 1024
 //   DiskImageError                what is wrong with which image file
 
 import * as fs from "node:fs";
+import { lockImage, type ImageLock } from "../host/image-lock.js";
 
 export const SECTOR = 512;
+
+/** READ(10) carries a 32-bit LBA, and READ CAPACITY(10) reports the last LBA with
+ *  0xFFFFFFFF reserved for "too large" (SBC-3 5.16): 2^32 - 1 sectors, 2 TiB - 512 B. */
+export const MAX_IMAGE_SECTORS = 0xffffffff;
+
+function tooLarge(path: string, bytes: number): string {
+  return `${path}: ${bytes} bytes is more than the emulated disk can address: it speaks READ(10), whose 32-bit block addresses reach ${MAX_IMAGE_SECTORS} sectors (${MAX_IMAGE_SECTORS * SECTOR} bytes, 2 TiB less one sector)`;
+}
 
 export interface BlockBackend {
   /** Capacity in 512-byte sectors. */
@@ -121,7 +135,7 @@ export class MemoryBackend implements BlockBackend {
 export class ImageFileBackend implements BlockBackend {
   private fd: number;
 
-  constructor(readonly path: string, fd: number, readonly sectors: number) {
+  constructor(readonly path: string, fd: number, readonly sectors: number, private readonly lock?: ImageLock) {
     this.fd = fd;
   }
 
@@ -155,6 +169,7 @@ export class ImageFileBackend implements BlockBackend {
     if (this.fd < 0) return;
     fs.closeSync(this.fd);
     this.fd = -1;
+    this.lock?.release();
   }
 
   private open(): number {
@@ -164,36 +179,65 @@ export class ImageFileBackend implements BlockBackend {
 }
 
 /**
- * Make a sparse image file of `bytes` bytes (a positive multiple of 512). An existing
- * file is an error unless overwrite is set. The file takes no disk space until written.
+ * Make a sparse image file of `bytes` bytes (a positive multiple of 512, at most
+ * MAX_IMAGE_SECTORS sectors). An existing file is an error unless overwrite is set; an
+ * image in use (locked) is never replaced. Either the whole image is made or nothing
+ * is left behind: a new file is removed when sizing it fails, and an overwrite is
+ * built beside the old image and renamed over it only when complete.
  */
 export function createImage(path: string, bytes: number, opts: { overwrite?: boolean } = {}): void {
   if (!Number.isSafeInteger(bytes) || bytes <= 0 || bytes % SECTOR !== 0) {
     throw new DiskImageError(`cannot create ${path}: size ${bytes} is not a positive multiple of ${SECTOR} bytes`);
   }
+  if (bytes / SECTOR > MAX_IMAGE_SECTORS) throw new DiskImageError(`cannot create ${tooLarge(path, bytes)}`);
+  const exists = fs.existsSync(path);
+  if (exists && !opts.overwrite) throw new DiskImageError(`cannot create ${path}: the file exists (add --force to replace it)`);
+  let lock: ImageLock | undefined;
+  if (exists) {
+    if (!fs.statSync(path).isFile()) throw new DiskImageError(`cannot create ${path}: it exists and is not a regular file`);
+    try {
+      lock = lockImage(path);
+    } catch (e) {
+      throw new DiskImageError(`cannot replace ${path}: ${(e as Error).message}`);
+    }
+  }
+  const target = exists ? `${path}.new-${process.pid}` : path;
   let fd: number;
   try {
-    fd = fs.openSync(path, opts.overwrite ? "w" : "wx");
+    fd = fs.openSync(target, "wx");
   } catch (e) {
+    lock?.release();
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === "EEXIST") throw new DiskImageError(`cannot create ${path}: the file exists (use overwrite to replace it)`);
+    if (code === "EEXIST") throw new DiskImageError(`cannot create ${path}: the file exists (add --force to replace it)`);
     throw new DiskImageError(`cannot create ${path}: ${(e as Error).message}`);
   }
   try {
-    fs.ftruncateSync(fd, bytes);
+    try {
+      fs.ftruncateSync(fd, bytes);
+    } finally {
+      fs.closeSync(fd);
+    }
+    if (exists) fs.renameSync(target, path);
+  } catch (e) {
+    fs.rmSync(target, { force: true }); // ours: never leave a 0-byte or half-made image
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === "EFBIG" ? `the file system (or ulimit -f) does not allow a ${bytes}-byte file` : (e as Error).message;
+    throw new DiskImageError(`cannot create ${path}: ${why}${exists ? " (the old image is untouched)" : ""}`);
   } finally {
-    fs.closeSync(fd);
+    lock?.release();
   }
 }
 
-/** Open an existing image after checking it: a regular, non-empty file of whole sectors. */
+/** Open an existing image after checking it: a regular, non-empty file of whole
+ *  sectors that a disk can address, not in use by another process (it is locked
+ *  until close()). */
 export function openImage(path: string): ImageFileBackend {
   let st: fs.Stats;
   try {
     st = fs.statSync(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") throw new DiskImageError(`disk image ${path} does not exist (create one first, e.g. 18G)`);
+    if (code === "ENOENT") throw new DiskImageError(`disk image ${path} does not exist (create one first, e.g. hitactix disk create ${path} --size 18G)`);
     throw new DiskImageError(`cannot read disk image ${path}: ${(e as Error).message}`);
   }
   if (!st.isFile()) throw new DiskImageError(`disk image ${path} is not a regular file`);
@@ -201,15 +245,22 @@ export function openImage(path: string): ImageFileBackend {
   if (st.size % SECTOR !== 0) {
     throw new DiskImageError(`disk image ${path} is ${st.size} bytes, not a whole number of ${SECTOR}-byte sectors (truncated or not a raw image?)`);
   }
+  if (st.size / SECTOR > MAX_IMAGE_SECTORS) throw new DiskImageError(`disk image ${tooLarge(path, st.size)}`);
+  let lock: ImageLock;
+  try {
+    lock = lockImage(path);
+  } catch (e) {
+    throw new DiskImageError(`disk image ${(e as Error).message}`);
+  }
   let fd: number;
   try {
     fd = fs.openSync(path, "r+");
   } catch (e) {
+    lock.release();
     throw new DiskImageError(`cannot open disk image ${path} for reading and writing: ${(e as Error).message}`);
   }
-  return new ImageFileBackend(path, fd, st.size / SECTOR);
+  return new ImageFileBackend(path, fd, st.size / SECTOR, lock);
 }
-
 
 /** Sizes as people write them ("18G"): host/units.ts, re-exported for the CLI and tests. */
 export { parseSize } from "../host/units.js";

@@ -9,6 +9,15 @@
 
 export const REQ_READ: u32 = 0;
 export const REQ_WRITE: u32 = 1;
+/** Ask the disk its capacity (READ CAPACITY): `sectors` is 0 and the device stores
+ *  the number of 512-byte sectors, a u64, at `buf` (8 bytes). */
+export const REQ_CAPACITY: u32 = 2;
+
+// Request status words (BlkReq.status): 0 = good; otherwise the SCSI status byte (or
+// the driver's SYM_ST_* code) in bits 31..24, then sense key, ASC and ASCQ; these two
+// are the block layer's own.
+export const BLK_ERR_REFUSED: u32 = 0xff000000; // the driver would not take the request
+export const BLK_ERR_BLOCK_SIZE: u32 = 0xfe000000; // the disk's blocks are not 512 bytes
 
 export const CLASS_RT: u32 = 0; // real-time: the distribution thread's periodic reads
 export const CLASS_NRT: u32 = 1; // everything else (upload writes, management reads)
@@ -23,7 +32,7 @@ export class BlkReq {
   cls: u32 = CLASS_RT;
   /** Never split (a measurement that must reach the disk as one command). */
   whole: bool = false;
-  status: u32 = 0; // 0 = good, else the driver's error code
+  status: u32 = 0; // 0 = good, else a status word (see BLK_ERR_* above)
   enqueuedAt: u64 = 0;
   issuedAt: u64 = 0;
   doneAt: u64 = 0;

@@ -194,3 +194,25 @@ export function checkMediumError(spec: MediumErrorSpec, sectors: number[]): void
 export function formatNs(ns: number): string {
   return (ns / 1e9).toFixed(6) + " s";
 }
+
+/** A volume id (`disk import --volume-id`): a whole number from 0 to 2^64 - 1, decimal
+ *  or 0x hexadecimal. */
+export function parseVolumeId(text: string): bigint {
+  const t = text.trim();
+  const ok = /^(0x[0-9a-f]{1,16}|\d{1,20})$/i.test(t);
+  const v = ok ? BigInt(t) : -1n;
+  if (v < 0n || v >= 1n << 64n) {
+    throw new Error(`cannot read the volume id "${text}": give a whole number from 0 to 18446744073709551615, decimal or 0x hexadecimal`);
+  }
+  return v;
+}
+
+/** The stream period a file is chunked for (`disk import --period`): a time from 1 ms
+ *  to 10 s (HiTactix runs its distribution thread every 256 ms), in ns. */
+export function parsePeriod(text: string): number {
+  const ns = parseTime(text);
+  if (!(ns >= 1_000_000 && ns <= 10_000_000_000)) {
+    throw new Error(`the period "${text}" is out of range: give a time from 1ms to 10s (HiTactix's period is 256ms)`);
+  }
+  return ns;
+}

@@ -32,7 +32,7 @@ describe("stream file system", () => {
 
   it("stripes one period's chunk per disk, round-robin, and reads back exactly", () => {
     const disks = [0, 1, 2].map(() => new RamDisk(40_000));
-    formatVolume(disks, 0x1234);
+    formatVolume(disks, 0x1234n);
     const vol = openVolume(disks);
     const data = content(3_000_123, 1);
     const f = importFile(vol, "movie.mpg", bytesSource(data), 8_800_000, period);
@@ -67,7 +67,7 @@ describe("stream file system", () => {
 
   it("a second stream starts on the next disk", () => {
     const disks = [0, 1, 2].map(() => new RamDisk(40_000));
-    const vol = formatVolume(disks, 1);
+    const vol = formatVolume(disks, 1n);
     importFile(vol, "a", bytesSource(content(100_000, 2)), 18e6 * 8, period);
     const b = importFile(vol, "b", bytesSource(content(100_000, 3)), 8_800_000, period);
     expect(b.extents[0].disk).toBe(1);
@@ -77,20 +77,20 @@ describe("stream file system", () => {
   it("refuses foreign, corrupt, mixed or incomplete volumes with a clear message", () => {
     const disks = [0, 1, 2].map(() => new RamDisk(40_000));
     expect(() => openVolume(disks)).toThrow(/disk 0: not a stream file system disk/);
-    formatVolume(disks, 7);
+    formatVolume(disks, 7n);
     expect(() => openVolume(disks.slice(0, 2))).toThrow(/the volume has 3 disks but 2 images were given/);
     expect(() => openVolume([disks[0], disks[0], disks[1]])).toThrow(/are both disk 0/);
     const other = [0, 1, 2].map(() => new RamDisk(40_000));
-    formatVolume(other, 8);
+    formatVolume(other, 8n);
     expect(() => openVolume([disks[0], other[1], disks[2]])).toThrow(/belongs to another volume/);
     disks[1].data[100] ^= 0xff;
     expect(() => openVolume(disks)).toThrow(/disk 1: corrupt superblock/);
-    expect(() => formatVolume([new RamDisk(100)], 1)).toThrow(SfsError);
+    expect(() => formatVolume([new RamDisk(100)], 1n)).toThrow(SfsError);
   });
 
   it("refuses bad names, duplicates and files that do not fit, leaving the volume as it was", () => {
     const disks = [0, 1].map(() => new RamDisk(SFS_DATA_START + 2000));
-    const vol = formatVolume(disks, 1);
+    const vol = formatVolume(disks, 1n);
     expect(() => importFile(vol, "", bytesSource(new Uint8Array(10)), 1e6, period)).toThrow(/file name/);
     importFile(vol, "x", bytesSource(new Uint8Array(10)), 1e6, period);
     expect(() => importFile(vol, "x", bytesSource(new Uint8Array(10)), 1e6, period)).toThrow(/already exists/);

@@ -20,7 +20,7 @@ import { defaultBoard, type BoardConfig } from "../config.js";
 import type { BoardSummary } from "../board.js";
 import type { CpuReport } from "../cpu.js";
 import { readHitactixStats, type HitactixStats } from "../htx-stats.js";
-import { formatVolume, importFile, bytesSource, type SfsFile, type SfsVolume } from "../sfs.js";
+import { formatVolume, importFile, bytesSource, volumeIdFromSeed, type SfsFile, type SfsVolume } from "../sfs.js";
 import { MailboxPeer } from "../peer.js";
 import { MBOX_BSD_TO_HTX, MBOX_HTX_TO_BSD, BSD_BASE } from "../../common/memmap.js";
 import {
@@ -123,7 +123,7 @@ export class StreamRig {
     });
     // Write the volume straight into the disks' backends, as `hitactix disk import` would.
     const backends = this.machine.disks.map((d) => d.backend);
-    const vol: SfsVolume = formatVolume(backends, 0x48545801);
+    const vol: SfsVolume = formatVolume(backends, volumeIdFromSeed(cfg.seed)); // seeded: runs repeat exactly
     this.files = opts.files.map((f, i) => importFile(vol, f.name, bytesSource(this.contents[i]), f.rateBps, opts.periodNs ?? 256_000_000));
     this.peer = new MailboxPeer(this.machine.board, 0, 1, MBOX_BSD_TO_HTX, MBOX_HTX_TO_BSD);
   }
