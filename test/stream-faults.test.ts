@@ -78,16 +78,21 @@ describe("a chunk whose read fails", () => {
 
 describe("a stream whose ring buffers cannot fit HiTactix's memory", () => {
   it("is refused with ERR_NO_MEMORY even past admission; HiTactix does not stop", () => {
-    // 2 Gbit/s: a 64 MB chunk, three of them per stream: 192 MB > the 160 MiB partition.
-    const chunk = chunkBytes(2e9, P);
-    const rig = new StreamRig({ files: [{ name: "huge", bytes: chunk, rateBps: 2e9 }], policy: "cyclic" });
+    // 1 Gbit/s: a 32 MB chunk (the most one disk read moves), three of them per
+    // stream: the first stream's 96 MB of rings fit the 160 MiB partition, the
+    // second's do not.
+    const chunk = chunkBytes(1e9, P);
+    const files = [0, 1].map((i) => ({ name: `huge${i}`, bytes: chunk, rateBps: 1e9 }));
+    const rig = new StreamRig({ files, policy: "cyclic" });
     rig.boot();
     rig.start(0, 6000, { loop: true, noAdmission: true });
+    rig.start(1, 6001, { loop: true, noAdmission: true });
     rig.run(rig.machine.board.sched.now + 600_000_000);
     expect(rig.machine.board.cpus[1].report).toBeUndefined();
-    expect(rig.streams[0]).toMatchObject({ id: -2, reason: ERR_NO_MEMORY });
+    expect(rig.streams[0].id).toBeGreaterThanOrEqual(0);
+    expect(rig.streams[1]).toMatchObject({ id: -2, reason: ERR_NO_MEMORY });
     expect(rig.stats()!.refusedForMemory).toBe(1);
-    expect(rig.console.some((l) => /refused: its ring buffers need 192000000 bytes/.test(l))).toBe(true);
+    expect(rig.console.some((l) => /refused: its ring buffers need 96000000 bytes/.test(l))).toBe(true);
   });
 
   it("fast-io reports HiTactix's refusal and keeps the points done", async () => {
