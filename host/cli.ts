@@ -11,6 +11,7 @@ import { defaultBoard, type BoardConfig } from "./config.js";
 import { parseTime } from "./units.js";
 import { diskCommand } from "./cli-disk.js";
 import { experimentCommand } from "./cli-experiment.js";
+import { fsCommand } from "./cli-fs.js";
 import type { TraceSink } from "./sched.js";
 
 function timeArg(v: string): number {
@@ -139,6 +140,7 @@ export function buildProgram(): Command {
 
   program.addCommand(diskCommand());
   program.addCommand(experimentCommand());
+  program.addCommand(fsCommand());
 
   return program;
 }

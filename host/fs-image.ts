@@ -260,7 +260,7 @@ export class BsdFs {
   private dead: string | undefined;
   private held: Held[] = [];
   private rng: number;
-  readonly deferred: boolean;
+  deferred: boolean;
   /** What mount did (a replay, a dropped torn commit, orphans to reclaim). */
   notes = "";
 
@@ -425,8 +425,15 @@ export class BsdFs {
   // ---- the file system ----
 
   mkfs(o: { ninodes?: number; logBlocks?: number; created?: bigint; zeroed?: boolean; blocks?: number } = {}): void {
-    const r = this.call("fsMkfs", () =>
-      this.x.fsMkfs(o.blocks ?? 0, o.ninodes ?? 0, o.logBlocks ?? 0, o.created ?? defaultClock(), o.zeroed ? 1 : 0));
+    const deferred = this.deferred;
+    this.deferred = false; // mkfs writes synchronously (a tool's job, not the kernel's)
+    let r: number;
+    try {
+      r = this.call("fsMkfs", () =>
+        this.x.fsMkfs(o.blocks ?? 0, o.ninodes ?? 0, o.logBlocks ?? 0, o.created ?? defaultClock(), o.zeroed ? 1 : 0));
+    } finally {
+      this.deferred = deferred;
+    }
     if (r < 0) throw new FsError(`mkfs: ${this.reason()}`, -r);
   }
 
@@ -550,6 +557,20 @@ export class BsdFs {
     }
   }
 
+  /** Read up to len bytes at off from an inode held open (open()). */
+  readAt(ino: number, off: number, len: number): Uint8Array {
+    const out = new Uint8Array(len);
+    const buf = this.x.toolData();
+    let at = 0;
+    while (at < len) {
+      const n = this.check(this.run("fsRead", () => this.x.fsRead(ino, BigInt(off + at), buf, Math.min(FS_MAX_IO, len - at))), `inode ${ino}`);
+      if (n === 0) break;
+      out.set(new Uint8Array(this.mem.buffer, buf, n), at);
+      at += n;
+    }
+    return out.subarray(0, at);
+  }
+
   readFile(path: string): Uint8Array {
     const parts: Uint8Array[] = [];
     const total = this.readInto(path, (c) => parts.push(Uint8Array.from(c)));
@@ -581,6 +602,14 @@ export class BsdFs {
 
   writeFile(path: string, data: Uint8Array, mode = 0o644): void {
     this.writeFrom(path, data.length, (off, dst) => dst.set(data.subarray(off, off + dst.length)), mode);
+  }
+
+  /** One fsWrite call (at most 64 KiB) on an inode held open: bytes written. */
+  writeOnce(ino: number, off: number, data: Uint8Array): number {
+    if (data.length > FS_MAX_IO) throw new FsError(`writeOnce: at most ${FS_MAX_IO} bytes`);
+    const buf = this.x.toolData();
+    new Uint8Array(this.mem.buffer, buf, data.length).set(data);
+    return this.check(this.run("fsWrite", () => this.x.fsWrite(ino, BigInt(off), buf, data.length)), `inode ${ino}`);
   }
 
   /** Write bytes at an offset of an existing file (no truncation). */

@@ -727,6 +727,10 @@ export function fsChown(ino: u32, uid: u32, gid: u32): i32 {
  *  reclaimed at the next mount). */
 export function fsUnmount(): i32 {
   if (!isMounted()) return 0;
+  if (logFailed()) { // nothing more can be written
+    mountDone();
+    return -EIO;
+  }
   while (true) {
     let s = fsService();
     if (s == FS_WAIT) return FS_WAIT;

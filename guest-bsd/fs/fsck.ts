@@ -24,7 +24,7 @@ import {
   NDIRECT, NINDIRECT, T_FREE, T_FILE, T_DIR, ROOT_INO, MODE_MASK, DIRENT_SIZE, DE_INUM, DE_TYPE, DE_NAMELEN, DE_NAME,
   NAME_MAX, ORPHAN_SLOTS, BITS_PER_BLOCK, MAX_FILE_BLOCKS,
 } from "../../common/bsdfs";
-import { FS_WAIT, bread, bprefetch, bioNextEpoch } from "./bio";
+import { Buf, FS_WAIT, bread, bprefetch, bioNextEpoch, bioErr } from "./bio";
 import { geo } from "./super";
 import { freeBlocks, freeInodes } from "./inode";
 import { fsReport } from "./msg";
@@ -61,6 +61,19 @@ function problem(): void {
   problems++;
 }
 
+/** A block the check needs: FS_WAIT keeps the cursor; a read error is a problem. */
+let unreadable: bool = false; // the last need() failed for good (not FS_WAIT)
+let readErrors: u32 = 0;
+function need(block: u32): Buf | null {
+  let b = bread(block);
+  unreadable = !b && bioErr != FS_WAIT;
+  if (unreadable && readErrors++ < 5) {
+    fsReport.str("block ").num(block).str(": cannot be read").line();
+    problem();
+  }
+  return b;
+}
+
 function bit(p: usize, i: u32): bool { return (<u32>load<u8>(p + (i >> 3)) & (1 << (i & 7))) != 0; }
 function setBit(p: usize, i: u32): void { store<u8>(p + (i >> 3), <u8>(<u32>load<u8>(p + (i >> 3)) | (1 << (i & 7)))); }
 @inline function u32At(p: usize, i: u32): usize { return p + (<usize>i << 2); }
@@ -82,6 +95,9 @@ function start(): void {
   memory.fill(info, 0, geo.ninodes);
   fsReport.reset();
   problems = 0;
+  unreadable = false;
+  readErrors = 0;
+  orphansDone = false;
   fsckFiles = 0;
   fsckDirs = 0;
   fsckBlocks = 0;
@@ -116,8 +132,8 @@ let orphansDone: bool = false;
 
 function orphans(): i32 {
   if (cursor != 1 || orphansDone) return 0;
-  let b = bread(geo.orphan);
-  if (!b) return FS_WAIT;
+  let b = need(geo.orphan);
+  if (!b) return unreadable ? 0 : FS_WAIT;
   for (let i: u32 = 0; i < <u32>ORPHAN_SLOTS; i++) {
     let ino = load<u32>(b.data + (<usize>i << 2));
     if (ino == 0) continue;
@@ -143,9 +159,9 @@ function gather(ip: usize, isDir: bool, size: u64): bool {
   let ind = load<u32>(ip + I_INDIRECT), dind = load<u32>(ip + I_DINDIRECT);
   if (ind != 0 && okData(ind) && !bprefetch(ind)) all = false;
   if (dind != 0 && okData(dind)) {
-    if (!bprefetch(dind)) all = false;
+    let b = bprefetch(dind) ? bread(dind) : null;
+    if (!b) all = false;
     else {
-      let b = bread(dind)!;
       for (let j: u32 = 0; j < <u32>NINDIRECT; j++) {
         let l2 = load<u32>(b.data + (<usize>j << 2));
         if (l2 != 0 && okData(l2) && !bprefetch(l2)) all = false;
@@ -219,16 +235,18 @@ function walkBlocks(ino: u32, ip: usize, nb: u32): void {
   for (let i: u32 = 0; i < <u32>NDIRECT; i++) markData(ino, i, load<u32>(ip + I_DIRECT + (<usize>i << 2)), nb);
   let ind = load<u32>(ip + I_INDIRECT);
   if (mark(ino, ind)) {
-    let b = bread(ind)!;
-    for (let j: u32 = 0; j < <u32>NINDIRECT; j++) markData(ino, NDIRECT + j, load<u32>(b.data + (<usize>j << 2)), nb);
+    let b = need(ind);
+    if (b) for (let j: u32 = 0; j < <u32>NINDIRECT; j++) markData(ino, NDIRECT + j, load<u32>(b.data + (<usize>j << 2)), nb);
   }
   let dind = load<u32>(ip + I_DINDIRECT);
   if (mark(ino, dind)) {
-    let b = bread(dind)!;
+    let b = need(dind);
+    if (!b) return;
     for (let j: u32 = 0; j < <u32>NINDIRECT; j++) {
       let l2 = load<u32>(b.data + (<usize>j << 2));
       if (!mark(ino, l2)) continue;
-      let c = bread(l2)!;
+      let c = need(l2);
+      if (!c) continue;
       for (let k: u32 = 0; k < <u32>NINDIRECT; k++) {
         markData(ino, NDIRECT + NINDIRECT + j * NINDIRECT + k, load<u32>(c.data + (<usize>k << 2)), nb);
       }
@@ -237,10 +255,10 @@ function walkBlocks(ino: u32, ip: usize, nb: u32): void {
 }
 
 function checkInode(ino: u32): i32 {
-  let b = bread(geo.inodeStart + ino / INODES_PER_BLOCK);
-  if (!b) return FS_WAIT;
-  let m = bread(geo.imapStart + ino / BITS_PER_BLOCK);
-  if (!m) return FS_WAIT;
+  let b = need(geo.inodeStart + ino / INODES_PER_BLOCK);
+  if (!b) return unreadable ? 0 : FS_WAIT;
+  let m = need(geo.imapStart + ino / BITS_PER_BLOCK);
+  if (!m) return unreadable ? 0 : FS_WAIT;
   let ip = b.data + <usize>(ino % INODES_PER_BLOCK) * INODE_SIZE;
   let type = <u32>load<u16>(ip + I_TYPE);
   let marked = bit(m.data, ino % BITS_PER_BLOCK);
@@ -255,7 +273,10 @@ function checkInode(ino: u32): i32 {
   }
   let size = load<u64>(ip + I_SIZE);
   let isDir = type == T_DIR;
-  if (!gather(ip, isDir, size)) return FS_WAIT;
+  if (!gather(ip, isDir, size)) {
+    if (bioErr == FS_WAIT) return FS_WAIT;
+    // the cache cannot hold this inode's blocks at once (or a read failed): check what can be
+  }
   store<u8>(info + ino, load<u8>(info + ino) | IN_USE | (isDir ? IS_DIR : 0));
   if (!marked) { fsReport.str("inode ").num(ino).str(": in use, but free in the inode bitmap").line(); problem(); }
   if (load<u32>(ip + I_MODE) & ~MODE_MASK) { fsReport.str("inode ").num(ino).str(": mode has bits beyond 07777").line(); problem(); }
@@ -287,7 +308,9 @@ function checkDir(ino: u32, ip: usize, size: u64, nb: u32): void {
       problem();
       return;
     }
-    let e = bread(p)!.data + (i % (BSIZE / DIRENT_SIZE)) * DIRENT_SIZE;
+    let db = need(p);
+    if (!db) return;
+    let e = db.data + (i % (BSIZE / DIRENT_SIZE)) * DIRENT_SIZE;
     let child = load<u32>(e + DE_INUM);
     let nl = <u32>load<u8>(e + DE_NAMELEN);
     let isDot = nl == 1 && load<u8>(e + DE_NAME) == 46;
@@ -339,8 +362,8 @@ function finalChecks(): i32 {
       if (f & ORPHAN) { fsReport.str("orphan table: inode ").num(ino).str(" is free").line(); problem(); }
       continue;
     }
-    let b = bread(geo.inodeStart + ino / INODES_PER_BLOCK);
-    if (!b) return FS_WAIT;
+    let b = need(geo.inodeStart + ino / INODES_PER_BLOCK);
+    if (!b) { if (unreadable) continue; return FS_WAIT; }
     let ip = b.data + <usize>(ino % INODES_PER_BLOCK) * INODE_SIZE;
     let nlink = <u32>load<u16>(ip + I_NLINK);
     if (f & ORPHAN) {
@@ -366,8 +389,8 @@ function finalChecks(): i32 {
   // the block bitmap against the referenced set
   let wrongUsed: u32 = 0, wrongFree: u32 = 0, free: u64 = 0;
   for (let k: u32 = 0; k < geo.bmapBlocks; k++) {
-    let m = bread(geo.bmapStart + k);
-    if (!m) return FS_WAIT;
+    let m = need(geo.bmapStart + k);
+    if (!m) { if (unreadable) continue; return FS_WAIT; }
     let lo = k * BITS_PER_BLOCK;
     for (let i: u32 = 0; i < <u32>BITS_PER_BLOCK && lo + i < geo.nblocks; i++) {
       let blk = lo + i;
@@ -390,7 +413,7 @@ function finalChecks(): i32 {
   }
   let usedInodes: u64 = 0;
   for (let ino: u32 = 1; ino < geo.ninodes; ino++) if (load<u8>(info + ino) & IN_USE) usedInodes++;
-  let freeI = <u64>geo.ninodes - 2 - usedInodes + 1; // inode 0 is never used, the root is in use
+  let freeI = <u64>geo.ninodes - 1 - usedInodes; // inode 0 is never used
   if (problems == 0 && freeI != freeInodes) {
     fsReport.str("free inode count: the table has ").num(freeI).str(", the mounted count is ").num(freeInodes).line();
     problem();
