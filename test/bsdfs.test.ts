@@ -298,7 +298,7 @@ describe("bsdfs: journal", () => {
       const big = fs.readFile("/big");
       fs.unmount();
       expect(fs.inFlight).toBe(0);
-      return { listing, big, waits: fs.stats().waits, data: mem };
+      return { listing, big, waits: fs.stats().waits, journalWaits: fs.stats().journalWaits, data: mem };
     };
     const sync = run(false, 1);
     for (const seed of [1, 2, 3]) {
@@ -306,6 +306,7 @@ describe("bsdfs: journal", () => {
       expect(d.listing).toBe(sync.listing);
       expect(Buffer.compare(d.big, sync.big)).toBe(0);
       expect(d.waits).toBeGreaterThan(100); // the restartable paths were taken
+      expect(d.journalWaits).toBeGreaterThan(0); // ... including "the log is full, a commit is in flight"
       const again = new BsdFs(d.data, {});
       again.mount();
       clean(again);

@@ -26,6 +26,7 @@ import { bread, bprefetch, bioErr, fail, EIO, FS_WAIT } from "./bio";
 import { logModify } from "./log";
 import { iread, bmap } from "./inode";
 import { fsReason } from "./msg";
+import { geo } from "./super";
 
 export const ENOENT: i32 = 44;
 export const ENOTDIR: i32 = 54;
@@ -55,10 +56,19 @@ function badDir(dino: u32, what: string): i32 {
   return fail(-EIO);
 }
 
-/** Start reading every block of the directory; FS_WAIT until all are cached. */
-function prefetchDir(dino: u32, dp: usize): i32 {
+/** 0 if the directory's size is possible, else -EIO (with the reason). */
+export function dirCheckSize(dino: u32, dp: usize): i32 {
   let size = load<u64>(dp + I_SIZE);
   if (size % DIRENT_SIZE != 0 || size < <u64>(2 * DIRENT_SIZE)) return badDir(dino, "size is not a whole number of entries");
+  if (size > (<u64>geo.nblocks << 12)) return badDir(dino, "is larger than the file system");
+  return 0;
+}
+
+/** Start reading every block of the directory; FS_WAIT until all are cached. */
+function prefetchDir(dino: u32, dp: usize): i32 {
+  let c = dirCheckSize(dino, dp);
+  if (c < 0) return c;
+  let size = load<u64>(dp + I_SIZE);
   let nb = <u32>((size + BSIZE - 1) >> 12);
   let missing = false;
   for (let fb: u32 = 0; fb < nb; fb++) {

@@ -65,7 +65,7 @@ import {
   orphanAt, allocDeltaApply, allocDeltaReset, freeBlocks, freeInodes, bnew, ENOSPC, ENFILE, EFBIG,
 } from "./inode";
 import {
-  dirLookup, dirAdd, dirSetEntry, dirIsEmpty, dirInit, dirEntry, namei, nameiParent, isDotOrDotDot, foundBlock,
+  dirLookup, dirAdd, dirSetEntry, dirIsEmpty, dirInit, dirEntry, dirCheckSize, namei, nameiParent, isDotOrDotDot, foundBlock,
   foundOff, lastName, lastLen, lastSlash, ENOENT, ENOTDIR, EINVAL,
 } from "./dir";
 import { msgInit, fsReason } from "./msg";
@@ -271,6 +271,8 @@ export function fsReaddir(dir: u32, cookie: u64, out: usize): i32 {
   if (dp == 0) return <i32>ret(bioErr);
   if (<u32>load<u16>(dp + I_TYPE) != T_DIR) return -ENOTDIR;
   if (load<u16>(dp + I_NLINK) == 0) return 0; // removed while open: empty
+  let c = dirCheckSize(dir, dp);
+  if (c < 0) return c;
   let n = load<u64>(dp + I_SIZE) / DIRENT_SIZE;
   for (let i = cookie; i < n; i++) {
     let e = dirEntry(dir, dp, <u32>i);
@@ -299,6 +301,7 @@ export function fsRead(ino: u32, off: u64, buf: usize, len: u32): i32 {
   if (type == T_DIR) return -EISDIR;
   if (type != T_FILE) return -ENOENT;
   let size = load<u64>(ip + I_SIZE);
+  if (size > (<u64>MAX_FILE_BLOCKS << 12)) return badSize(ino, size);
   if (off >= size || len == 0) return 0;
   let n = <u64>(len < <u32>FS_MAX_IO ? len : FS_MAX_IO);
   if (n > size - off) n = size - off;
@@ -334,6 +337,11 @@ export function fsRead(ino: u32, off: u64, buf: usize, len: u32): i32 {
   return <i32>done;
 }
 
+function badSize(ino: u32, size: u64): i32 {
+  fsReason.reset().str("inode ").num(ino).str(": size ").num(size).str(" is beyond the largest file").end();
+  return -EIO;
+}
+
 const READAHEAD: u32 = 16;
 
 /** Start reading the blocks a sequential reader wants next (nothing waits for them). */
@@ -356,6 +364,7 @@ export function fsWrite(ino: u32, off: u64, buf: usize, len: u32): i32 {
   if (type != T_FILE) return -ENOENT;
   if (len == 0) return 0;
   let max = <u64>MAX_FILE_BLOCKS << 12;
+  if (load<u64>(ip + I_SIZE) > max) return badSize(ino, load<u64>(ip + I_SIZE));
   if (off >= max) return -EFBIG;
   let n = <u64>(len < <u32>FS_MAX_IO ? len : FS_MAX_IO);
   if (n > max - off) n = max - off;

@@ -168,7 +168,7 @@ function gather(ip: usize, isDir: bool, size: u64): bool {
       }
     }
   }
-  if (!all || !isDir) return all;
+  if (!all || !isDir || size > (<u64>geo.nblocks << 12)) return all;
   let nb = <u32>((size + BSIZE - 1) >> 12);
   for (let fb: u32 = 0; fb < nb; fb++) {
     let p = ptrOf(ip, fb);
@@ -293,8 +293,8 @@ function checkInode(ino: u32): i32 {
 }
 
 function checkDir(ino: u32, ip: usize, size: u64, nb: u32): void {
-  if (size % DIRENT_SIZE != 0 || size < <u64>(2 * DIRENT_SIZE)) {
-    fsReport.str("directory ").num(ino).str(": size ").num(size).str(" is not a whole number of entries (at least 2)").line();
+  if (size % DIRENT_SIZE != 0 || size < <u64>(2 * DIRENT_SIZE) || size > (<u64>geo.nblocks << 12)) {
+    fsReport.str("directory ").num(ino).str(": size ").num(size).str(" is impossible (whole entries, at least 2, within the disk)").line();
     problem();
     return;
   }

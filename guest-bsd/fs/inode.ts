@@ -401,6 +401,8 @@ function skipHoles(ip: usize, fb: u32): u32 {
  *  transaction: imodify). 0 = done, 1 = call again in a new operation, < 0 error. */
 export function truncStep(ino: u32, ip: usize, len: u64): i32 {
   let size = load<u64>(ip + I_SIZE);
+  let max = <u64>MAX_FILE_BLOCKS << 12;
+  if (size > max) size = max; // a corrupt size: no block lies beyond the largest file
   if (len >= size) {
     store<u64>(ip + I_SIZE, len);
     return 0;
