@@ -188,7 +188,8 @@ export function fstoolModule(): WebAssembly.Module {
 interface Exports {
   memory: WebAssembly.Memory;
   _start(): void;
-  toolInit(nbuf: number, nlog: number, ninode: number): void;
+  toolInit(nbuf: number, nlog: number, ninode: number, memBlocks: number): void;
+  toolHeapMark(): number;
   toolIoDone(req: number, status: number): void;
   toolPath1(): number; toolPath2(): number; toolData(): number; toolStat(): number; toolDirent(): number; toolStats(): number;
   fsMount(): number; fsUnmount(): number;
@@ -229,6 +230,9 @@ export interface FsOptions {
   deferred?: boolean;
   /** With deferred: complete held requests in a seeded random order. */
   seed?: number;
+  /** Use the guest's own in-memory device (blkio.ts MemDevice) of this many blocks
+   *  instead of the backend (whose size then only sizes the memory). */
+  guestMemoryBlocks?: number;
 }
 
 export interface FsStat {
@@ -263,6 +267,8 @@ export class BsdFs {
   deferred: boolean;
   /** What mount did (a replay, a dropped torn commit, orphans to reclaim). */
   notes = "";
+  /** Times the file system called its wake-up hook. */
+  wakeups = 0;
 
   constructor(readonly backend: FsBackend, opts: FsOptions = {}) {
     const nbuf = opts.nbuf ?? 4096;
@@ -273,9 +279,10 @@ export class BsdFs {
     const clock = opts.clock ?? defaultClock;
     // heap: the cache, the snapshots, fsck's tables (a bit per block, 13 bytes per inode;
     // at most 32 inodes per block of the image), 2 MiB for everything else
-    const cap = backend.blocks;
+    const guestBlocks = opts.guestMemoryBlocks ?? 0;
+    const cap = guestBlocks || backend.blocks;
     const fsck = Math.ceil(cap / 8) + Math.min(cap * 32, 2 ** 26) * 13;
-    const heapBytes = (nbuf + nlog + 64) * BSIZE + fsck + (2 << 20);
+    const heapBytes = (nbuf + nlog + 64 + guestBlocks) * BSIZE + fsck + (2 << 20);
     const pages = Math.min(65536, Math.ceil((65536 + 1048576 + heapBytes) / 65536));
     this.mem = new WebAssembly.Memory({ initial: pages });
     const readStr = (p: number): string => {
@@ -298,12 +305,18 @@ export class BsdFs {
         blk_capacity: () => Math.min(cap, 0xffffffff),
         blk_io: (op: number, block: number, data: number, req: number): number => this.io(op, block >>> 0, data >>> 0, req >>> 0),
         now_ns: (): bigint => clock(),
+        wakeup: (): void => { this.wakeups++; },
       },
     };
     const inst = new WebAssembly.Instance(fstoolModule(), imports);
     this.x = inst.exports as unknown as Exports;
     this.x._start();
-    this.x.toolInit(nbuf, nlog, ninode);
+    this.x.toolInit(nbuf, nlog, ninode, guestBlocks);
+  }
+
+  /** The guest heap's top (each call moves it by one 16-byte block). */
+  heapMark(): number {
+    return this.x.toolHeapMark() >>> 0;
   }
 
   // ---- requests ----

@@ -4,7 +4,7 @@
 // random order (the restartable paths the kernel relies on). fsck must be clean after
 // each step.
 import { describe, it, expect } from "vitest";
-import { BsdFs, MemBackend, FsError, O_CREAT, O_EXCL, type FsBackend } from "../host/fs-image.js";
+import { BsdFs, MemBackend, RecordingBackend, FsError, O_CREAT, O_EXCL, type FsBackend } from "../host/fs-image.js";
 
 const MiB = 1 << 20;
 
@@ -298,7 +298,7 @@ describe("bsdfs: journal", () => {
       const big = fs.readFile("/big");
       fs.unmount();
       expect(fs.inFlight).toBe(0);
-      return { listing, big, waits: fs.stats().waits, journalWaits: fs.stats().journalWaits, data: mem };
+      return { listing, big, waits: fs.stats().waits, journalWaits: fs.stats().journalWaits, wakeups: fs.wakeups, data: mem };
     };
     const sync = run(false, 1);
     for (const seed of [1, 2, 3]) {
@@ -307,11 +307,71 @@ describe("bsdfs: journal", () => {
       expect(Buffer.compare(d.big, sync.big)).toBe(0);
       expect(d.waits).toBeGreaterThan(100); // the restartable paths were taken
       expect(d.journalWaits).toBeGreaterThan(0); // ... including "the log is full, a commit is in flight"
+      expect(d.wakeups).toBeGreaterThan(d.waits / 2); // completions called the kernel's hook
       const again = new BsdFs(d.data, {});
       again.mount();
       clean(again);
       expect(Buffer.compare(again.readFile("/d/g3"), pattern(9003, 3))).toBe(0);
     }
     expect(sync.waits).toBe(0);
+  });
+
+  it("mounts and replays with every request completed later (the kernel's asynchronous mount)", () => {
+    const mem = new MemBackend(4096);
+    const rec = new RecordingBackend(mem);
+    const fs = fresh(0, { nlog: 64 }, rec);
+    fs.writeFile("/x", pattern(100_000, 9));
+    fs.sync();
+    // the media just after the commit point of the last commit: installation pending
+    const lastHeader = rec.log.map((e, i) => (e.kind === "write" && e.block === 1 && new DataView(e.data.buffer).getUint32(16, true) > 0 ? i : -1))
+      .filter((i) => i >= 0).pop()!;
+    const disk = new MemBackend(4096);
+    for (let i = 0; i <= lastHeader; i++) { const e = rec.log[i]; if (e.kind === "write") disk.write(e.block, e.data); }
+    const later = new BsdFs(disk, { deferred: true, seed: 5, nbuf: 256, nlog: 40 });
+    later.mount();
+    expect(later.notes).toMatch(/replayed committed transaction/);
+    clean(later);
+    expect(Buffer.compare(later.readFile("/x"), pattern(100_000, 9))).toBe(0);
+    expect(later.stats().waits).toBeGreaterThan(0);
+  });
+});
+
+describe("bsdfs: inside the guest", () => {
+  it("runs over the guest's own synchronous memory device (blkio.ts MemDevice)", () => {
+    const fs = new BsdFs(new MemBackend(0), { guestMemoryBlocks: 4096, clock: () => 0n, nbuf: 512 });
+    fs.mkfs({ zeroed: true, created: 0n });
+    fs.mount();
+    fs.mkdir("/etc");
+    fs.writeFile("/etc/motd", pattern(123_456, 1));
+    fs.unmount();
+    fs.mount();
+    expect(Buffer.compare(fs.readFile("/etc/motd"), pattern(123_456, 1))).toBe(0);
+    clean(fs);
+  });
+
+  it("allocates nothing per operation (the partition runtime never frees)", () => {
+    const fs = fresh(64 * MiB, { nbuf: 512 });
+    fs.fsck(); // fsck sizes its tables once, at its first run
+    const a = fs.heapMark();
+    const b = fs.heapMark();
+    const step = b - a; // one mark's own allocation
+    for (let round = 0; round < 3; round++) {
+      fs.mkdir(`/d${round}`);
+      for (let i = 0; i < 20; i++) fs.writeFile(`/d${round}/f${i}`, pattern(i * 5000, i));
+      fs.rename(`/d${round}/f1`, `/d${round}/g1`);
+      fs.readFile(`/d${round}/f19`);
+      fs.list(`/d${round}`);
+      fs.stat(`/d${round}/g1`);
+      fs.chmod(`/d${round}/g1`, 0o600);
+      fs.truncate(`/d${round}/f10`, 3);
+      fs.unlink(`/d${round}/f2`);
+      fs.service();
+      fs.sync();
+      fs.tick(10_000_000_000n);
+      fs.fsck();
+    }
+    fs.unmount();
+    fs.mount();
+    expect(fs.heapMark() - b).toBe(step);
   });
 });

@@ -9,16 +9,18 @@
 //   blk_io(op, block, data, req): i32      do a request: the status (0 good), or -1
 //                                          when the host completes it later
 //   now_ns(): u64                          the time stamps' clock
+//   wakeup()                               the file system's wake-up hook
 // Exports: toolInit, toolIoDone, the scratch areas (toolPath1/2, toolData, toolStat,
 // toolDirent, toolStats), and the file system's calls (fs.ts, mount.ts, fsck.ts).
 
-import { BlkReq, BlockDevice, blkDone } from "./blkio";
-import { fsInit, fsSetClock } from "./fs";
+import { BlkReq, BlockDevice, MemDevice, blkDone } from "./blkio";
+import { fsInit, fsSetClock, fsSetWakeup } from "./fs";
 import { FS_MAX_IO, STAT_SIZE, READDIR_SIZE, FSSTATS_SIZE } from "../../common/bsdfs";
 
 @external("host", "blk_capacity") declare function hostCapacity(): u32;
 @external("host", "blk_io") declare function hostIo(op: u32, block: u32, data: usize, req: usize): i32;
 @external("host", "now_ns") declare function hostNow(): u64;
+@external("host", "wakeup") declare function hostWakeup(): void;
 
 class HostDevice extends BlockDevice {
   capacity(): u32 { return hostCapacity(); }
@@ -39,16 +41,27 @@ let direntRec: usize = 0;
 let statsRec: usize = 0;
 
 function clock(): u64 { return hostNow(); }
+function wake(): void { hostWakeup(); }
 
-export function toolInit(nbuf: u32, nlog: u32, ninode: u32): void {
+/** memBlocks = 0: the host's device; otherwise an in-guest MemDevice of that size
+ *  (blkio.ts: the synchronous device for tests). */
+export function toolInit(nbuf: u32, nlog: u32, ninode: u32, memBlocks: u32): void {
   path1 = heap.alloc(4096);
   path2 = heap.alloc(4096);
   data = heap.alloc(FS_MAX_IO);
   statRec = heap.alloc(STAT_SIZE);
   direntRec = heap.alloc(READDIR_SIZE);
   statsRec = heap.alloc(FSSTATS_SIZE);
-  fsInit(nbuf, nlog, ninode, new HostDevice());
+  let dev: BlockDevice = memBlocks != 0 ? new MemDevice(memBlocks) : new HostDevice();
+  fsInit(nbuf, nlog, ninode, dev);
   fsSetClock(clock);
+  fsSetWakeup(wake);
+}
+
+/** The heap's top (one 16-byte allocation per call): tests check that operations
+ *  allocate nothing (the partition runtime never frees). */
+export function toolHeapMark(): usize {
+  return heap.alloc(1);
 }
 
 /** The host finished a request it deferred. */
