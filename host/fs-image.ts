@@ -3,12 +3,7 @@
 // `hitactix fs` (cli-fs.ts), scripts/build-sysimg.mjs and the tests. One
 // implementation: the host never parses the format itself.
 //
-// Backends (one 4 KiB FS block per call):
-//   FileBackend(path)        an image file (read past its end = zeros; flush = fdatasync)
-//   MemBackend(blocks)       sparse, in memory
-//   RecordingBackend(inner)  passes through and records every write and flush, in
-//                            order (the crash-consistency test replays prefixes of it)
-//   OverlayBackend(base)     writes go to a private layer over a read-only base
+// Its blocks come from a backend (fs-backend.ts: an image file, memory, a recorder).
 //
 // BsdFs(backend, options): one fstool.wasm instance.
 //   mkfs({ninodes, logBlocks, created, zeroed}), mount(), unmount(), sync()
@@ -21,7 +16,7 @@
 // Options: deferred: true holds every request until the test completes it (pump()),
 // exercising the restartable paths the kernel uses (FS_WAIT, re-issue).
 
-import { readFileSync, openSync, readSync, writeSync, closeSync, fstatSync, fdatasyncSync, ftruncateSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   BSIZE, O_CREAT, O_DIRECTORY, O_EXCL, O_TRUNC, FS_MAX_IO, FS_WAIT_CODE, ST_INO, ST_SIZE, ST_ATIME, ST_MTIME,
@@ -30,14 +25,11 @@ import {
   FSS_WAITS, FSS_JOURNAL_WAITS, FSS_FREE_BLOCKS, FSS_FREE_INODES, FSS_TX_BLOCKS, FSS_READ_ERRORS, FSS_DURABLE_SEQ,
 } from "../common/bsdfs.js";
 import { packageRoot } from "./config.js";
+import { FsError, FileBackend, type FsBackend } from "./fs-backend.js";
+
+export { FsError, FileBackend, MemBackend, RecordingBackend, OverlayBackend, createImageFile, type FsBackend, type Recorded } from "./fs-backend.js";
 
 export { BSIZE, O_CREAT, O_DIRECTORY, O_EXCL, O_TRUNC, T_DIR, T_FILE };
-
-export class FsError extends Error {
-  constructor(message: string, readonly errno = 0) {
-    super(message);
-  }
-}
 
 const ERRNO: Record<number, [string, string]> = {
   2: ["E2BIG", "argument list too long"], 10: ["EBUSY", "busy (the root)"], 20: ["EEXIST", "already exists"],
@@ -49,122 +41,6 @@ const ERRNO: Record<number, [string, string]> = {
 
 export function errnoName(e: number): string {
   return ERRNO[e]?.[0] ?? `errno ${e}`;
-}
-
-// ---- Backends -------------------------------------------------------------------------
-
-export interface FsBackend {
-  /** Capacity in 4 KiB blocks. */
-  readonly blocks: number;
-  read(block: number, dst: Uint8Array): void;
-  write(block: number, src: Uint8Array): void;
-  flush(): void;
-  close?(): void;
-}
-
-export class FileBackend implements FsBackend {
-  readonly blocks: number;
-  private fd: number;
-  constructor(readonly path: string, writable = true) {
-    try {
-      this.fd = openSync(path, writable ? "r+" : "r");
-    } catch (e) {
-      throw new FsError(`${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such image file" : (e as Error).message}`);
-    }
-    const st = fstatSync(this.fd);
-    if (!st.isFile()) throw new FsError(`${path}: not a regular file`);
-    this.blocks = Math.floor(st.size / BSIZE);
-  }
-  read(block: number, dst: Uint8Array): void {
-    let done = 0;
-    while (done < BSIZE) {
-      const n = readSync(this.fd, dst, done, BSIZE - done, block * BSIZE + done);
-      if (n <= 0) break;
-      done += n;
-    }
-    if (done < BSIZE) dst.fill(0, done);
-  }
-  write(block: number, src: Uint8Array): void {
-    let done = 0;
-    while (done < BSIZE) done += writeSync(this.fd, src, done, BSIZE - done, block * BSIZE + done);
-  }
-  flush(): void {
-    fdatasyncSync(this.fd);
-  }
-  close(): void {
-    closeSync(this.fd);
-  }
-}
-
-/** Create (or cut to size) a sparse image file of `bytes` bytes. */
-export function createImageFile(path: string, bytes: number, overwrite = false): void {
-  let fd: number;
-  try {
-    fd = openSync(path, overwrite ? "w" : "wx");
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new FsError(`${path}: exists (use --force to overwrite it)`);
-    throw new FsError(`${path}: ${(e as Error).message}`);
-  }
-  ftruncateSync(fd, bytes);
-  closeSync(fd);
-}
-
-export class MemBackend implements FsBackend {
-  readonly data = new Map<number, Uint8Array>();
-  constructor(readonly blocks: number) {}
-  read(block: number, dst: Uint8Array): void {
-    const b = this.data.get(block);
-    if (b) dst.set(b);
-    else dst.fill(0);
-  }
-  write(block: number, src: Uint8Array): void {
-    this.data.set(block, Uint8Array.from(src));
-  }
-  flush(): void {}
-  /** A copy (blocks are copied on write, so sharing them is safe). */
-  clone(): MemBackend {
-    const m = new MemBackend(this.blocks);
-    for (const [k, v] of this.data) m.data.set(k, v);
-    return m;
-  }
-}
-
-export type Recorded = { kind: "write"; block: number; data: Uint8Array } | { kind: "flush" };
-
-export class RecordingBackend implements FsBackend {
-  readonly log: Recorded[] = [];
-  constructor(readonly inner: FsBackend) {}
-  get blocks(): number {
-    return this.inner.blocks;
-  }
-  read(block: number, dst: Uint8Array): void {
-    this.inner.read(block, dst);
-  }
-  write(block: number, src: Uint8Array): void {
-    this.log.push({ kind: "write", block, data: Uint8Array.from(src) });
-    this.inner.write(block, src);
-  }
-  flush(): void {
-    this.log.push({ kind: "flush" });
-    this.inner.flush();
-  }
-}
-
-export class OverlayBackend implements FsBackend {
-  private layer = new Map<number, Uint8Array>();
-  constructor(readonly base: FsBackend) {}
-  get blocks(): number {
-    return this.base.blocks;
-  }
-  read(block: number, dst: Uint8Array): void {
-    const b = this.layer.get(block);
-    if (b) dst.set(b);
-    else this.base.read(block, dst);
-  }
-  write(block: number, src: Uint8Array): void {
-    this.layer.set(block, Uint8Array.from(src));
-  }
-  flush(): void {}
 }
 
 // ---- The wasm instance ------------------------------------------------------------------

@@ -1,6 +1,8 @@
 // BSDFS: the system disk's file system, as the BSD kernel (and build/fstool.wasm) calls
 // it. Format and crash consistency: common/bsdfs.ts. Buffer cache: bio.ts; journal and
-// restartable operations: log.ts; mount, mkfs, unmount: mount.ts; fsck: fsck.ts.
+// restartable operations: log.ts (framing: op.ts); inodes and allocation: inode.ts;
+// directories and paths: dir.ts; mkdir/unlink/rmdir/link/rename: names.ts; mount and
+// mkfs: mount.ts; fsck: fsck.ts; the block device: blkio.ts.
 //
 // Every call is restartable. A call returns FS_WAIT (-1000) when a block it needs is
 // not in the cache yet (its read is started) or the journal has no room (a commit is
@@ -43,7 +45,7 @@
 //   fsReasonPtr(), fsReasonLen()           text of the last refusal / EIO
 
 import {
-  BSIZE, I_TYPE, I_NLINK, I_MODE, I_UID, I_GID, I_SIZE, I_ATIME, I_MTIME, I_CTIME, I_BLOCKS, I_GEN, I_DIRECT,
+  BSIZE, I_TYPE, I_NLINK, I_MODE, I_UID, I_GID, I_SIZE, I_ATIME, I_MTIME, I_CTIME, I_BLOCKS, I_GEN,
   T_FILE, T_DIR, ROOT_INO, MODE_MASK, MAX_FILE_BLOCKS, DIRENT_SIZE, DE_INUM, DE_TYPE, DE_NAMELEN, DE_NAME,
   O_CREAT, O_DIRECTORY, O_EXCL, O_TRUNC, SET_ATIM, SET_ATIM_NOW, SET_MTIM, SET_MTIM_NOW, FS_MAX_IO,
   ST_INO, ST_SIZE, ST_ATIME, ST_MTIME, ST_CTIME, ST_BLOCKS, ST_TYPE, ST_NLINK, ST_MODE, ST_UID, ST_GID, ST_GEN,
@@ -53,37 +55,28 @@ import {
 } from "../../common/bsdfs";
 import { BlkReq, BlockDevice, blkSetDone } from "./blkio";
 import {
-  FS_WAIT, EIO, REQ_CACHE, REQ_COMMIT, REQ_RAW, bioInit, bioDone, bioNextEpoch, bread, bget, bprefetch, bioErr, fail,
+  FS_WAIT, EIO, REQ_CACHE, REQ_COMMIT, REQ_RAW, bioInit, bioDone, bioNextEpoch, bread, bget, bprefetch, bioErr,
   bioSetWakeup, bioHits, bioMisses, bioReads, bioWrites, bioReadErrors,
 } from "./bio";
 import {
-  logInit, opBegin, opEnd, opAbort, logModify, logFresh, logSync, logDurable, logTick, logIoDone, logCommits,
+  logInit, logModify, logFresh, logSync, logDurable, logTick, logIoDone, logCommits,
   logBlocksLogged, logJournalWaits, logTxCount, logDurableSeq, logIdle, logFailed, commitStart,
 } from "./log";
 import {
-  itabInit, iget, iput, irefs, iroom, iread, imodify, bmap, ialloc, ifree, balloc, truncStep, orphanAdd, orphanRemove,
-  orphanAt, allocDeltaApply, allocDeltaReset, freeBlocks, freeInodes, bnew, ENOSPC, ENFILE, EFBIG,
+  itabInit, iget, iput, irefs, iroom, iread, imodify, bmap, ialloc, ifree, truncStep, orphanRemove,
+  orphanAt, freeBlocks, freeInodes, ENOSPC, ENFILE, EFBIG,
 } from "./inode";
 import {
-  dirLookup, dirAdd, dirSetEntry, dirIsEmpty, dirInit, dirEntry, dirCheckSize, namei, nameiParent, isDotOrDotDot, foundBlock,
-  foundOff, lastName, lastLen, lastSlash, ENOENT, ENOTDIR, EINVAL,
+  dirLookup, dirAdd, dirEntry, dirCheckSize, namei, nameiParent, isDotOrDotDot,
+  lastName, lastLen, lastSlash, ENOENT, ENOTDIR, EINVAL,
 } from "./dir";
 import { msgInit, fsReason } from "./msg";
 import { mountInit, mountIoDone, isMounted, mountDone } from "./mount";
+import { begin, finish, look, ret, nowNs, setClock, notMounted, touchTimes, opWaits, EEXIST, EISDIR } from "./op";
 
-export const EEXIST: i32 = 20;
-export const EISDIR: i32 = 31;
-export const ENOTEMPTY: i32 = 55;
-export const EPERM: i32 = 63;
-export const EBUSY: i32 = 10;
-export const EMLINK: i32 = 34;
+export { fsMkdir, fsRmdir, fsUnlink, fsLink, fsRename } from "./names";
 
-let clock: () => u64 = zeroClock;
 let commitIntervalNs: u64 = 5000000000;
-let waits: u64 = 0;
-
-function zeroClock(): u64 { return 0; }
-function nowNs(): u64 { return clock(); }
 
 function ioDone(req: BlkReq): void {
   if (req.owner == REQ_CACHE) bioDone(req);
@@ -101,57 +94,12 @@ export function fsInit(nbuf: u32, nlog: u32, ninode: u32, dev: BlockDevice): voi
 }
 
 export function fsSetWakeup(fn: () => void): void { bioSetWakeup(fn); }
-export function fsSetClock(fn: () => u64): void { clock = fn; }
+export function fsSetClock(fn: () => u64): void { setClock(fn); }
 export function fsSetCommitInterval(ns: u64): void { commitIntervalNs = ns; }
 export function fsRoot(): u32 { return ROOT_INO; }
 export function fsReasonPtr(): usize { return fsReason.ptr; }
 export function fsReasonLen(): u32 { return fsReason.len; }
-export function fsNow(): u64 { return clock(); }
-
-// ---- Operation framing --------------------------------------------------------------
-
-function notMounted(): i32 {
-  fsReason.reset().str("the file system is not mounted").end();
-  return -EIO;
-}
-
-/** Begin a changing operation: 0 or FS_WAIT / -EIO (nothing begun). */
-function begin(): i32 {
-  bioNextEpoch();
-  if (!isMounted()) return notMounted();
-  let r = opBegin();
-  if (r == FS_WAIT) waits++;
-  return r;
-}
-
-/** End it: keep its changes when r >= 0, undo them all otherwise. */
-function finish(r: i32): i32 {
-  if (r < 0) {
-    opAbort();
-    allocDeltaReset();
-    if (r == FS_WAIT) waits++;
-  } else {
-    allocDeltaApply();
-    opEnd();
-  }
-  return r;
-}
-
-/** A read-only call: its own epoch (the blocks it touches stay while it runs). */
-function look(): i32 {
-  bioNextEpoch();
-  return isMounted() ? 0 : notMounted();
-}
-
-@inline function ret(r: i64): i64 {
-  if (r == FS_WAIT) waits++;
-  return r;
-}
-
-function touchTimes(ip: usize, t: u64, m: bool): void {
-  if (m) store<u64>(ip + I_MTIME, t);
-  store<u64>(ip + I_CTIME, t);
-}
+export function fsNow(): u64 { return nowNs(); }
 
 // ---- Lookup, open, stat, readdir ----------------------------------------------------------
 
@@ -436,259 +384,6 @@ export function fsTruncate(ino: u32, len: u64): i32 {
   }
 }
 
-// ---- Directories: mkdir, unlink, rmdir, link, rename ----------------------------------
-
-export function fsMkdir(dir: u32, path: usize, len: u32, mode: u32, uid: u32, gid: u32): i32 {
-  let r = begin();
-  if (r < 0) return r;
-  return finish(mkdir(dir, path, len, mode, uid, gid));
-}
-
-function mkdir(dir: u32, path: usize, len: u32, mode: u32, uid: u32, gid: u32): i32 {
-  let parent = nameiParent(dir, path, len);
-  if (parent < 0) return <i32>parent;
-  if (lastLen == 0 || isDotOrDotDot(lastName, lastLen)) return -EEXIST;
-  let pino = <u32>parent;
-  let pp = iread(pino);
-  if (pp == 0) return bioErr;
-  if (load<u16>(pp + I_NLINK) == 0) return -ENOENT;
-  if (load<u16>(pp + I_NLINK) >= 0xffff) return -EMLINK;
-  let found = dirLookup(pino, pp, lastName, lastLen);
-  if (found < 0) return <i32>found;
-  if (found > 0) return -EEXIST;
-  let t = nowNs();
-  let ino = ialloc(T_DIR, mode & MODE_MASK, uid, gid, t);
-  if (ino < 0) return <i32>ino;
-  let blk = balloc();
-  if (blk < 0) return <i32>blk;
-  let b = bnew(<u32>blk, false);
-  if (!b) return bioErr;
-  dirInit(b.data, <u32>ino, pino);
-  let ip = imodify(<u32>ino);
-  if (ip == 0) return bioErr;
-  store<u16>(ip + I_NLINK, 2);
-  store<u64>(ip + I_SIZE, 2 * DIRENT_SIZE);
-  store<u32>(ip + I_DIRECT, <u32>blk);
-  store<u32>(ip + I_BLOCKS, 1);
-  pp = imodify(pino);
-  if (pp == 0) return bioErr;
-  let r = dirAdd(pino, pp, lastName, lastLen, <u32>ino, T_DIR);
-  if (r < 0) return r;
-  store<u16>(pp + I_NLINK, load<u16>(pp + I_NLINK) + 1);
-  touchTimes(pp, t, true);
-  return 0;
-}
-
-/** One link fewer for inode ino (its entry is gone); an unlinked one waits in the orphan
- *  table for its last close. */
-function dropLink(ino: u32, isDir: bool, t: u64): i32 {
-  let ip = imodify(ino);
-  if (ip == 0) return bioErr;
-  let n = <u32>load<u16>(ip + I_NLINK);
-  n = isDir || n == 0 ? 0 : n - 1;
-  store<u16>(ip + I_NLINK, <u16>n);
-  store<u64>(ip + I_CTIME, t);
-  return n == 0 ? orphanAdd(ino) : 0;
-}
-
-export function fsUnlink(dir: u32, path: usize, len: u32): i32 {
-  let r = begin();
-  if (r < 0) return r;
-  return finish(unlink(dir, path, len, false));
-}
-
-export function fsRmdir(dir: u32, path: usize, len: u32): i32 {
-  let r = begin();
-  if (r < 0) return r;
-  return finish(unlink(dir, path, len, true));
-}
-
-function unlink(dir: u32, path: usize, len: u32, wantDir: bool): i32 {
-  let parent = nameiParent(dir, path, len);
-  if (parent < 0) return <i32>parent;
-  if (lastLen == 0) return wantDir ? -EBUSY : -EISDIR;
-  if (isDotOrDotDot(lastName, lastLen)) {
-    if (!wantDir) return -EISDIR;
-    return lastLen == 1 ? -EINVAL : -ENOTEMPTY;
-  }
-  let pino = <u32>parent;
-  let pp = iread(pino);
-  if (pp == 0) return bioErr;
-  let found = dirLookup(pino, pp, lastName, lastLen);
-  if (found < 0) return <i32>found;
-  if (found == 0) return -ENOENT;
-  let eBlock = foundBlock, eOff = foundOff;
-  let ino = <u32>found;
-  let ip = iread(ino);
-  if (ip == 0) return bioErr;
-  let isDir = <u32>load<u16>(ip + I_TYPE) == T_DIR;
-  if (!wantDir && isDir) return -EISDIR;
-  if (wantDir && !isDir) return -ENOTDIR;
-  if (!isDir && lastSlash) return -ENOTDIR;
-  if (isDir) {
-    if (ino == ROOT_INO) return -EBUSY;
-    let e = dirIsEmpty(ino, ip);
-    if (e < 0) return e;
-    if (e == 0) return -ENOTEMPTY;
-  }
-  let t = nowNs();
-  let r = dirSetEntry(eBlock, eOff, 0, 0);
-  if (r < 0) return r;
-  r = dropLink(ino, isDir, t);
-  if (r < 0) return r;
-  pp = imodify(pino);
-  if (pp == 0) return bioErr;
-  if (isDir) store<u16>(pp + I_NLINK, load<u16>(pp + I_NLINK) - 1); // its ".." is gone
-  touchTimes(pp, t, true);
-  return 0;
-}
-
-export function fsLink(d1: u32, p1: usize, l1: u32, d2: u32, p2: usize, l2: u32): i32 {
-  let r = begin();
-  if (r < 0) return r;
-  return finish(link(d1, p1, l1, d2, p2, l2));
-}
-
-function link(d1: u32, p1: usize, l1: u32, d2: u32, p2: usize, l2: u32): i32 {
-  let src = namei(d1, p1, l1);
-  if (src < 0) return <i32>src;
-  let ino = <u32>src;
-  let ip = iread(ino);
-  if (ip == 0) return bioErr;
-  if (<u32>load<u16>(ip + I_TYPE) == T_DIR) return -EPERM;
-  if (load<u16>(ip + I_NLINK) >= 0xffff) return -EMLINK;
-  let parent = nameiParent(d2, p2, l2);
-  if (parent < 0) return <i32>parent;
-  if (lastLen == 0 || isDotOrDotDot(lastName, lastLen)) return -EEXIST;
-  let pino = <u32>parent;
-  let pp = iread(pino);
-  if (pp == 0) return bioErr;
-  if (load<u16>(pp + I_NLINK) == 0) return -ENOENT;
-  let found = dirLookup(pino, pp, lastName, lastLen);
-  if (found < 0) return <i32>found;
-  if (found > 0) return -EEXIST;
-  if (lastSlash) return -ENOTDIR;
-  let t = nowNs();
-  pp = imodify(pino);
-  if (pp == 0) return bioErr;
-  let r = dirAdd(pino, pp, lastName, lastLen, ino, T_FILE);
-  if (r < 0) return r;
-  touchTimes(pp, t, true);
-  ip = imodify(ino);
-  if (ip == 0) return bioErr;
-  store<u16>(ip + I_NLINK, load<u16>(ip + I_NLINK) + 1);
-  store<u64>(ip + I_CTIME, t);
-  return 0;
-}
-
-export function fsRename(d1: u32, p1: usize, l1: u32, d2: u32, p2: usize, l2: u32): i32 {
-  let r = begin();
-  if (r < 0) return r;
-  return finish(rename(d1, p1, l1, d2, p2, l2));
-}
-
-/** Is `anc` the directory `d` or one above it? (Follows ".." up to the root.) */
-function isAncestor(anc: u32, d: u32): i32 {
-  let x = d;
-  for (let steps: u32 = 0; steps < 65536; steps++) {
-    if (x == anc) return 1;
-    if (x == ROOT_INO) return 0;
-    let xp = iread(x);
-    if (xp == 0) return bioErr;
-    let e = dirEntry(x, xp, 1);
-    if (e == 0) return bioErr;
-    x = load<u32>(e + DE_INUM);
-  }
-  fsReason.reset().str("a loop of \"..\" entries above directory ").num(d).end();
-  return -EIO;
-}
-
-function rename(d1: u32, p1: usize, l1: u32, d2: u32, p2: usize, l2: u32): i32 {
-  let sp = nameiParent(d1, p1, l1);
-  if (sp < 0) return <i32>sp;
-  if (lastLen == 0) return -EBUSY;
-  if (isDotOrDotDot(lastName, lastLen)) return -EINVAL;
-  let sName = lastName, sLen = lastLen, sSlash = lastSlash;
-  let tp = nameiParent(d2, p2, l2);
-  if (tp < 0) return <i32>tp;
-  if (lastLen == 0) return -EBUSY;
-  if (isDotOrDotDot(lastName, lastLen)) return -EINVAL;
-  let tName = lastName, tLen = lastLen, tSlash = lastSlash;
-  let spIno = <u32>sp, tpIno = <u32>tp;
-  let spp = iread(spIno);
-  if (spp == 0) return bioErr;
-  let s = dirLookup(spIno, spp, sName, sLen);
-  if (s < 0) return <i32>s;
-  if (s == 0) return -ENOENT;
-  let sBlock = foundBlock, sOff = foundOff, sIno = <u32>s;
-  let sip = iread(sIno);
-  if (sip == 0) return bioErr;
-  let sType = <u32>load<u16>(sip + I_TYPE);
-  if ((sSlash || tSlash) && sType != T_DIR) return -ENOTDIR;
-  let tpp = iread(tpIno);
-  if (tpp == 0) return bioErr;
-  if (load<u16>(tpp + I_NLINK) == 0) return -ENOENT;
-  let t = dirLookup(tpIno, tpp, tName, tLen);
-  if (t < 0) return <i32>t;
-  let tBlock = foundBlock, tOff = foundOff, tIno = <u32>t;
-  if (tIno == sIno) return 0; // the same file: nothing to do
-  if (sType == T_DIR) {
-    let a = isAncestor(sIno, tpIno);
-    if (a < 0) return a;
-    if (a == 1) return -EINVAL; // into itself
-  }
-  let now = nowNs();
-  let tIsDir = false;
-  if (tIno != 0) {
-    let tip = iread(tIno);
-    if (tip == 0) return bioErr;
-    tIsDir = <u32>load<u16>(tip + I_TYPE) == T_DIR;
-    if (sType == T_DIR && !tIsDir) return -ENOTDIR;
-    if (sType != T_DIR && tIsDir) return -EISDIR;
-    if (tIsDir) {
-      let e = dirIsEmpty(tIno, tip);
-      if (e < 0) return e;
-      if (e == 0) return -ENOTEMPTY;
-    }
-    let r = dirSetEntry(tBlock, tOff, sIno, sType);
-    if (r < 0) return r;
-    r = dropLink(tIno, tIsDir, now);
-    if (r < 0) return r;
-  } else {
-    if (sType == T_DIR && load<u16>(tpp + I_NLINK) >= 0xffff) return -EMLINK;
-    tpp = imodify(tpIno);
-    if (tpp == 0) return bioErr;
-    let r = dirAdd(tpIno, tpp, tName, tLen, sIno, sType);
-    if (r < 0) return r;
-  }
-  let r = dirSetEntry(sBlock, sOff, 0, 0);
-  if (r < 0) return r;
-  if (sType == T_DIR && spIno != tpIno) { // its ".." now names the new parent
-    sip = iread(sIno);
-    if (sip == 0) return bioErr;
-    let e = dirEntry(sIno, sip, 1);
-    if (e == 0) return bioErr;
-    r = dirSetEntry(foundBlock, foundOff, tpIno, T_DIR);
-    if (r < 0) return r;
-  }
-  // link counts of the parents: a moved directory's ".." and a replaced one's
-  let spDelta: i32 = 0, tpDelta: i32 = 0;
-  if (sType == T_DIR && spIno != tpIno) { spDelta--; tpDelta++; }
-  if (tIsDir) tpDelta--;
-  spp = imodify(spIno);
-  if (spp == 0) return bioErr;
-  store<u16>(spp + I_NLINK, <u16>(<i32>load<u16>(spp + I_NLINK) + spDelta));
-  touchTimes(spp, now, true);
-  tpp = imodify(tpIno);
-  if (tpp == 0) return bioErr;
-  store<u16>(tpp + I_NLINK, <u16>(<i32>load<u16>(tpp + I_NLINK) + tpDelta));
-  touchTimes(tpp, now, true);
-  sip = imodify(sIno);
-  if (sip == 0) return bioErr;
-  store<u64>(sip + I_CTIME, now);
-  return 0;
-}
-
 // ---- Attributes -------------------------------------------------------------------------
 
 export function fsSetTimes(ino: u32, atime: u64, mtime: u64, flags: u32): i32 {
@@ -818,7 +513,7 @@ export function fsStats(out: usize): void {
   store<u64>(out + FSS_MISSES, bioMisses);
   store<u64>(out + FSS_COMMITS, logCommits);
   store<u64>(out + FSS_LOGGED, logBlocksLogged);
-  store<u64>(out + FSS_WAITS, waits);
+  store<u64>(out + FSS_WAITS, opWaits);
   store<u64>(out + FSS_JOURNAL_WAITS, logJournalWaits);
   store<u64>(out + FSS_FREE_BLOCKS, freeBlocks);
   store<u64>(out + FSS_FREE_INODES, freeInodes);
@@ -827,4 +522,4 @@ export function fsStats(out: usize): void {
   store<u64>(out + FSS_DURABLE_SEQ, logDurableSeq());
 }
 
-export { FS_WAIT, fail };
+export { FS_WAIT };

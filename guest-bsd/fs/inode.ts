@@ -21,7 +21,7 @@ import {
   I_GEN, I_DIRECT, I_INDIRECT, I_DINDIRECT, NDIRECT, NINDIRECT, T_FREE, T_FILE, T_DIR, BITS_PER_BLOCK, ORPHAN_SLOTS,
   MAX_FILE_BLOCKS,
 } from "../../common/bsdfs";
-import { Buf, bread, bget, bioErr, fail, EIO, FS_WAIT } from "./bio";
+import { Buf, bread, bget, bioErr, fail, EIO } from "./bio";
 import { logModify, logFresh, opRoom } from "./log";
 import { geo } from "./super";
 import { fsReason } from "./msg";
@@ -481,4 +481,3 @@ export function orphanRemove(ino: u32): i32 {
   return 0;
 }
 
-export { FS_WAIT, I_NLINK, I_ATIME, I_MTIME, I_CTIME, I_SIZE, I_MODE };

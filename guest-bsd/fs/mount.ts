@@ -31,7 +31,7 @@ import {
 } from "../../common/bsdfs";
 import { BlkReq, BlockDevice, BLK_READ, BLK_WRITE, BLK_FLUSH } from "./blkio";
 import { FS_WAIT, EIO, REQ_RAW, bioReset, bprefetch, bread, bioErr, bioWake, bioNextEpoch } from "./bio";
-import { logMount, headerCheck, fillHeader, dataCheck, logSnapArea, logSnapCount } from "./log";
+import { logMount, headerCheck, fillHeader, dataCheck, logSnapArea } from "./log";
 import { geo, Geometry, layout, sbCheck, sbFill, fnvWords } from "./super";
 import { itabReset, setFreeCounts, iread } from "./inode";
 import { dirInit } from "./dir";
