@@ -16,6 +16,9 @@
 //     system reports EIO; a failed write during a commit stops all later writes).
 //   - req.data is a physical address in the kernel's memory (4 KiB aligned), usable as
 //     the DMA address.
+// A working adapter over guest-lib/drivers/sym53c8xx.ts (a queue for when the
+// driver's 48 slots are taken, SYNCHRONIZE CACHE(10) for BLK_FLUSH, the slot number as
+// the driver's cookie) is SymFsDevice in test/guests/bsdfs-test.ts.
 //
 // Interface:
 //   BlkReq                         op, block, data, status, owner/index (the file
