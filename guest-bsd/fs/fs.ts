@@ -74,7 +74,9 @@ import { msgInit, fsReason } from "./msg";
 import { mountInit, mountIoDone, isMounted, mountDone } from "./mount";
 import { begin, finish, look, ret, nowNs, setClock, notMounted, touchTimes, opWaits, EEXIST, EISDIR } from "./op";
 
-export { fsMkdir, fsRmdir, fsUnlink, fsLink, fsRename } from "./names";
+import { fsService } from "./names";
+
+export { fsMkdir, fsRmdir, fsUnlink, fsLink, fsRename, fsService } from "./names";
 
 let commitIntervalNs: u64 = 5000000000;
 
@@ -462,48 +464,6 @@ export function fsTick(now: u64): void {
   if (!isMounted()) return;
   logTick(now, commitIntervalNs);
   fsService();
-}
-
-/** Reclaim orphans nobody holds: bounded work per call. 0 = nothing left, 1 = more. */
-export function fsService(): i32 {
-  if (!isMounted()) return 0;
-  for (let ops = 0; ops < 64; ops++) {
-    let r = begin();
-    if (r < 0) return r;
-    let s = reclaimOne();
-    if (s <= 0) return finish(s) == FS_WAIT ? FS_WAIT : (s < 0 ? s : 0);
-    finish(0);
-  }
-  return 1;
-}
-
-/** One bounded step on the first orphan that is not open: 1 done something, 0 none. */
-function reclaimOne(): i32 {
-  for (let i: u32 = 0; i < <u32>ORPHAN_SLOTS; i++) {
-    let o = orphanAt(i);
-    if (o < 0) return <i32>o;
-    if (o == 0 || irefs(<u32>o) > 0) continue;
-    let ino = <u32>o;
-    let ip = imodify(ino);
-    if (ip == 0) return bioErr;
-    if (load<u16>(ip + I_TYPE) == 0 || load<u16>(ip + I_NLINK) != 0) {
-      let r = orphanRemove(ino); // a stale slot: the inode is not an orphan
-      return r < 0 ? r : 1;
-    }
-    let s = truncStep(ino, ip, 0);
-    if (s < 0) return s;
-    if (s == 1) return 1;
-    if (load<u32>(ip + I_BLOCKS) != 0) {
-      fsReason.reset().str("inode ").num(ino).str(" still counts ").num(load<u32>(ip + I_BLOCKS))
-        .str(" blocks after truncation").end();
-      return -EIO;
-    }
-    let r = ifree(ino);
-    if (r < 0) return r;
-    r = orphanRemove(ino);
-    return r < 0 ? r : 1;
-  }
-  return 0;
 }
 
 export function fsStats(out: usize): void {

@@ -1,17 +1,23 @@
-// The namespace operations: mkdir, unlink, rmdir, link, rename. Each is one atomic
-// operation (one begin/finish: every block it changes commits together or not at all),
-// so a rename across directories is atomic on the disk too. A name whose inode loses
-// its last link goes to the orphan table; fs.ts's fsService frees it after its last
-// close (fsIput).
+// The namespace operations: mkdir, unlink, rmdir, link, rename, and the reclaiming of
+// unlinked inodes. Each operation is atomic (one begin/finish: every block it changes
+// commits together or not at all), so a rename across directories is atomic on the
+// disk too. An inode that loses its last link goes to the orphan table; fsService
+// truncates it in bounded steps and frees it once nothing holds it (fsIput). Unlink,
+// rmdir and rename try that at once (the table has 1024 slots), and fsTick goes on
+// with what had to wait for a block.
 //
 // Interface (see fs.ts for the conventions):
 //   fsMkdir(dir, path, len, mode, uid, gid), fsRmdir(dir, path, len),
 //   fsUnlink(dir, path, len), fsLink(d1, p1, l1, d2, p2, l2),
 //   fsRename(d1, p1, l1, d2, p2, l2)
+//   fsService(): i32             reclaim: 0 nothing left, 1 more (call again), FS_WAIT
 
-import { I_TYPE, I_NLINK, I_SIZE, I_CTIME, I_BLOCKS, I_DIRECT, T_FILE, T_DIR, ROOT_INO, MODE_MASK, DIRENT_SIZE, DE_INUM } from "../../common/bsdfs";
-import { EIO, bioErr } from "./bio";
-import { iread, imodify, ialloc, balloc, bnew, orphanAdd } from "./inode";
+import {
+  I_TYPE, I_NLINK, I_SIZE, I_CTIME, I_BLOCKS, I_DIRECT, T_FILE, T_DIR, ROOT_INO, MODE_MASK, DIRENT_SIZE, DE_INUM, ORPHAN_SLOTS,
+} from "../../common/bsdfs";
+import { EIO, FS_WAIT, bioErr } from "./bio";
+import { iread, imodify, ialloc, balloc, bnew, ifree, irefs, truncStep, orphanAdd, orphanAt, orphanRemove } from "./inode";
+import { isMounted } from "./mount";
 import {
   dirLookup, dirAdd, dirSetEntry, dirIsEmpty, dirInit, dirEntry, namei, nameiParent, isDotOrDotDot, foundBlock,
   foundOff, lastName, lastLen, lastSlash, ENOENT, ENOTDIR, EINVAL,
@@ -75,13 +81,20 @@ function dropLink(ino: u32, isDir: bool, t: u64): i32 {
 export function fsUnlink(dir: u32, path: usize, len: u32): i32 {
   let r = begin();
   if (r < 0) return r;
-  return finish(unlink(dir, path, len, false));
+  return reclaimAfter(finish(unlink(dir, path, len, false)));
 }
 
 export function fsRmdir(dir: u32, path: usize, len: u32): i32 {
   let r = begin();
   if (r < 0) return r;
-  return finish(unlink(dir, path, len, true));
+  return reclaimAfter(finish(unlink(dir, path, len, true)));
+}
+
+/** After an operation that may have orphaned an inode: reclaim what can be now (what
+ *  must wait for a block is left to fsTick). Returns the operation's result. */
+function reclaimAfter(r: i32): i32 {
+  if (r == 0) fsService();
+  return r;
 }
 
 function unlink(dir: u32, path: usize, len: u32, wantDir: bool): i32 {
@@ -165,7 +178,7 @@ function link(d1: u32, p1: usize, l1: u32, d2: u32, p2: usize, l2: u32): i32 {
 export function fsRename(d1: u32, p1: usize, l1: u32, d2: u32, p2: usize, l2: u32): i32 {
   let r = begin();
   if (r < 0) return r;
-  return finish(rename(d1, p1, l1, d2, p2, l2));
+  return reclaimAfter(finish(rename(d1, p1, l1, d2, p2, l2)));
 }
 
 /** Is `anc` the directory `d` or one above it? (Follows ".." up to the root.) */
@@ -267,5 +280,49 @@ function rename(d1: u32, p1: usize, l1: u32, d2: u32, p2: usize, l2: u32): i32 {
   sip = imodify(sIno);
   if (sip == 0) return bioErr;
   store<u64>(sip + I_CTIME, now);
+  return 0;
+}
+
+// ---- Reclaiming unlinked inodes ----------------------------------------------------------
+
+/** Reclaim orphans nobody holds: bounded work per call. 0 = nothing left, 1 = more. */
+export function fsService(): i32 {
+  if (!isMounted()) return 0;
+  for (let ops = 0; ops < 64; ops++) {
+    let r = begin();
+    if (r < 0) return r;
+    let s = reclaimOne();
+    if (s <= 0) return finish(s) == FS_WAIT ? FS_WAIT : (s < 0 ? s : 0);
+    finish(0);
+  }
+  return 1;
+}
+
+/** One bounded step on the first orphan that is not open: 1 done something, 0 none. */
+function reclaimOne(): i32 {
+  for (let i: u32 = 0; i < <u32>ORPHAN_SLOTS; i++) {
+    let o = orphanAt(i);
+    if (o < 0) return <i32>o;
+    if (o == 0 || irefs(<u32>o) > 0) continue;
+    let ino = <u32>o;
+    let ip = imodify(ino);
+    if (ip == 0) return bioErr;
+    if (load<u16>(ip + I_TYPE) == 0 || load<u16>(ip + I_NLINK) != 0) {
+      let r = orphanRemove(ino); // a stale slot: the inode is not an orphan
+      return r < 0 ? r : 1;
+    }
+    let s = truncStep(ino, ip, 0);
+    if (s < 0) return s;
+    if (s == 1) return 1;
+    if (load<u32>(ip + I_BLOCKS) != 0) {
+      fsReason.reset().str("inode ").num(ino).str(" still counts ").num(load<u32>(ip + I_BLOCKS))
+        .str(" blocks after truncation").end();
+      return -EIO;
+    }
+    let r = ifree(ino);
+    if (r < 0) return r;
+    r = orphanRemove(ino);
+    return r < 0 ? r : 1;
+  }
   return 0;
 }
