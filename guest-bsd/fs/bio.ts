@@ -28,11 +28,11 @@
 //   bioSetWakeup(fn), bioWake()  the kernel's hook, called when waiters may go on
 //   bioHits, bioMisses, bioReads, bioWrites   counters
 
-import { BSIZE } from "../../common/bsdfs";
+import { BSIZE, FS_WAIT_CODE } from "../../common/bsdfs";
 import { BlkReq, BlockDevice, BLK_READ } from "./blkio";
 import { fsReason } from "./msg";
 
-export const FS_WAIT: i32 = -1000;
+export const FS_WAIT: i32 = FS_WAIT_CODE; // common/bsdfs.ts
 export const EIO: i32 = 29;
 
 export const B_VALID: u32 = 1;
