@@ -5,6 +5,7 @@
 //
 // Its blocks come from a backend (fs-backend.ts: an image file, memory, a recorder).
 //
+// Interface:
 // BsdFs(backend, options): one fstool.wasm instance.
 //   mkfs({ninodes, logBlocks, created, zeroed}), mount(), unmount(), sync()
 //   lookup/stat/list/readFile/readInto/writeFile/writeFrom/mkdir/unlink/rmdir/

@@ -78,6 +78,7 @@ export function iput(ino: u32): u32 {
     if (unchecked(itabRef[i]) != 0 && unchecked(itabIno[i]) == ino) {
       let n = unchecked(itabRef[i]) - 1;
       unchecked(itabRef[i] = n);
+      if (n == 0) reclaimWanted = true; // it may have been unlinked while open
       return n;
     }
   }
@@ -443,6 +444,11 @@ export function truncStep(ino: u32, ip: usize, len: u64): i32 {
 
 // ---- Orphans --------------------------------------------------------------------------
 
+/** Some orphan may be reclaimable: set when one is added, when a reference is dropped
+ *  and at mount; cleared when a scan finds none (so an idle tick costs nothing). */
+export let reclaimWanted: bool = false;
+export function setReclaimWanted(v: bool): void { reclaimWanted = v; }
+
 /** Inode number in orphan slot i (0 = empty), or < 0 (bioErr). */
 export function orphanAt(i: u32): i64 {
   let b = bread(geo.orphan);
@@ -459,6 +465,7 @@ export function orphanAdd(ino: u32): i32 {
       let r = logModify(b);
       if (r < 0) return r;
       store<u32>(p, ino);
+      reclaimWanted = true;
       return 0;
     }
   }

@@ -33,7 +33,7 @@ import { BlkReq, BlockDevice, BLK_READ, BLK_WRITE, BLK_FLUSH } from "./blkio";
 import { FS_WAIT, EIO, REQ_RAW, bioReset, bprefetch, bread, bioErr, bioWake, bioNextEpoch } from "./bio";
 import { logMount, headerCheck, fillHeader, dataCheck, logSnapArea } from "./log";
 import { geo, Geometry, layout, sbCheck, sbFill, fnvWords } from "./super";
-import { itabReset, setFreeCounts, iread } from "./inode";
+import { itabReset, setFreeCounts, iread, setReclaimWanted } from "./inode";
 import { dirInit } from "./dir";
 import { fsReason, fsNotes } from "./msg";
 
@@ -296,6 +296,7 @@ function countFree(): i32 {
   let orphans: u32 = 0;
   for (let i: u32 = 0; i < <u32>ORPHAN_SLOTS; i++) if (load<u32>(ob.data + (<usize>i << 2)) != 0) orphans++;
   if (orphans > 0) fsNotes.str("").num(orphans).str(" unlinked inodes to reclaim").line();
+  setReclaimWanted(orphans > 0);
   setFreeCounts(freeB, freeI);
   mstate = M_MOUNTED;
   return 0;

@@ -15,8 +15,11 @@
 import {
   I_TYPE, I_NLINK, I_SIZE, I_CTIME, I_BLOCKS, I_DIRECT, T_FILE, T_DIR, ROOT_INO, MODE_MASK, DIRENT_SIZE, DE_INUM, ORPHAN_SLOTS,
 } from "../../common/bsdfs";
-import { EIO, FS_WAIT, bioErr } from "./bio";
-import { iread, imodify, ialloc, balloc, bnew, ifree, irefs, truncStep, orphanAdd, orphanAt, orphanRemove } from "./inode";
+import { EIO, bioErr } from "./bio";
+import {
+  iread, imodify, ialloc, balloc, bnew, ifree, irefs, truncStep, orphanAdd, orphanAt, orphanRemove, reclaimWanted,
+  setReclaimWanted,
+} from "./inode";
 import { isMounted } from "./mount";
 import {
   dirLookup, dirAdd, dirSetEntry, dirIsEmpty, dirInit, dirEntry, namei, nameiParent, isDotOrDotDot, foundBlock,
@@ -287,13 +290,17 @@ function rename(d1: u32, p1: usize, l1: u32, d2: u32, p2: usize, l2: u32): i32 {
 
 /** Reclaim orphans nobody holds: bounded work per call. 0 = nothing left, 1 = more. */
 export function fsService(): i32 {
-  if (!isMounted()) return 0;
+  if (!isMounted() || !reclaimWanted) return 0;
   for (let ops = 0; ops < 64; ops++) {
     let r = begin();
     if (r < 0) return r;
     let s = reclaimOne();
-    if (s <= 0) return finish(s) == FS_WAIT ? FS_WAIT : (s < 0 ? s : 0);
-    finish(0);
+    finish(s);
+    if (s < 0) return s;
+    if (s == 0) { // nothing left that can be reclaimed now
+      setReclaimWanted(false);
+      return 0;
+    }
   }
   return 1;
 }
