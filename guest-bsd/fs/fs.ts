@@ -12,12 +12,26 @@
 // ENAMETOOLONG -37, EIO -29, EFBIG -22, ENFILE -41, EPERM -63, EBUSY -10, EMLINK -34);
 // after EIO, fsReasonPtr/Len say what was wrong. Paths and names are byte ranges in
 // kernel memory; a path starting with '/' starts at the root, otherwise at `dir`.
+// Symbolic links, sparse-file seeking and extended attributes are not provided.
+//
+// In the kernel (test/guests/bsdfs-test.ts does all of it over the SCSI driver):
+//   boot:     fsInit(1024, 256, 256, adapter) (~5.3 MiB), fsSetWakeup, fsSetClock,
+//             then fsMount() until it answers 0 (re-issued after each wake-up)
+//   a call:   r = fsX(...); r == FS_WAIT: sleep the process on the file system, issue
+//             the same call again when the hook has run (from the kernel, not the hook)
+//   fsync:    seq = fsSync(); sleep until fsSyncDone(seq) != 0
+//   clock:    fsTick(now) each tick (cheap when there is nothing to do)
+//   close:    fsIput(ino); an unlinked file is reclaimed by fsTick afterwards
 //
 // Interface:
 //   fsInit(nbuf, nlog, ninode, dev)   allocate everything (never again): nbuf cache
 //                              blocks, transactions of up to nlog blocks, ninode
 //                              in-memory inode references
-//   fsSetWakeup(fn), fsSetClock(fn: () => u64 ns), fsSetCommitInterval(ns) (5 s)
+//   fsSetWakeup(fn)            fn() runs when a waiter may go on (a read done, a commit
+//                              durable or finished); it runs inside the file system's
+//                              completion path (the device's interrupt): it must only
+//                              mark sleepers runnable, never call the file system
+//   fsSetClock(fn: () => u64 ns), fsSetCommitInterval(ns) (5 s by default)
 //   fsMount(): i32             0 mounted, FS_WAIT, < 0 refused (fsReason says why)
 //   fsUnmount(): i32           0 when everything is committed and on the media
 //   fsRoot(): u32              the root directory's inode (1)

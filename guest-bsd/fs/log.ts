@@ -353,7 +353,6 @@ function advance(): void {
     issueOne(flushReq);
   } else if (state == C_FLUSH_HEADER) {
     durableSeq = commitSeq; // the commit point is on the media
-    bioWake();
     state = C_INSTALL;
     pending = commitN + 1;
     for (let i: u32 = 0; i < commitN; i++) {
@@ -362,6 +361,7 @@ function advance(): void {
       issue(r);
     }
     stageIssued();
+    bioWake(); // syncers waiting for durableSeq
   } else if (state == C_INSTALL) {
     state = C_FLUSH_INSTALL;
     issueOne(flushReq);
