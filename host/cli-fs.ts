@@ -13,7 +13,7 @@
 //   fs fsck IMAGE                          exit 0 clean, 1 with the problems listed
 // A missing path, a corrupt, truncated or foreign image: a clear message, exit 1.
 
-import { Command, InvalidArgumentError } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { openSync, readSync, writeSync, closeSync, fstatSync, statSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { parseSize } from "./units.js";
@@ -161,7 +161,7 @@ export function fsCommand(): Command {
   fsc
     .command("put <image> <hostfile> <path>")
     .description("copy a host file (or - for standard input) into the image, replacing PATH")
-    .option("--mode <octal>", "permission bits", arg(parseMode), 0o644)
+    .addOption(new Option("--mode <octal>", "permission bits").argParser(arg(parseMode)).default(0o644, "0644"))
     .action((image: string, hostfile: string, path: string, o: { mode: number }) => {
       const src = readHostFile(hostfile);
       try {
@@ -191,7 +191,7 @@ export function fsCommand(): Command {
   fsc
     .command("mkdir <image> <path>")
     .description("make a directory")
-    .option("--mode <octal>", "permission bits", arg(parseMode), 0o755)
+    .addOption(new Option("--mode <octal>", "permission bits").argParser(arg(parseMode)).default(0o755, "0755"))
     .option("-p, --parents", "make missing parents too; no error if it exists")
     .action((image: string, path: string, o: { mode: number; parents?: boolean }) => {
       withFs(image, (fs) => {
