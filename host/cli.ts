@@ -29,6 +29,7 @@ import { experimentCommand } from "./cli-experiment.js";
 import { printSummary, EXIT_GUEST_FAULT } from "./cli-summary.js";
 import { applyFaults, faultCounters, faultWarnings } from "./faults.js";
 import { readHitactixStats } from "./htx-stats.js";
+import { fsCommand } from "./cli-fs.js";
 import type { TraceSink } from "./sched.js";
 
 /** The longest run: 1000 virtual hours (virtual time is exact to 2^53 ns, 104 days). */
@@ -159,6 +160,7 @@ export function buildProgram(): Command {
 
   program.addCommand(diskCommand());
   program.addCommand(experimentCommand());
+  program.addCommand(fsCommand());
 
   return program;
 }
