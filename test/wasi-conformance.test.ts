@@ -1,0 +1,70 @@
+// The conformance table under node:wasi, the reference: each case gives what its
+// `expect` says (bzip2's own test vectors, counts computed in JavaScript), and the
+// comparison helpers see the differences they must see. A second runner (a BSD
+// process) is compared against this one with diffResults.
+import { describe, expect, it } from "vitest";
+import {
+  checkExpect, conformanceCases, countText, diffResults, makeText, nodeWasiRunner, text, USERLAND,
+  type ConformanceCase, type RunResult,
+} from "./wasi-conformance.js";
+
+const cases = conformanceCases();
+
+describe("WASI conformance cases under node:wasi (the reference)", () => {
+  it.each(cases.map((c) => [c.name, c] as const))("%s", async (_name, c: ConformanceCase) => {
+    const r = await nodeWasiRunner.run(c);
+    expect(checkExpect(c, r)).toEqual([]);
+  });
+});
+
+describe("round trips through the reference", () => {
+  it("3 MB of text compressed by bzip2 decompresses to itself, smaller by 3x or more", async () => {
+    const c = cases.find((x) => x.name === "bzip2 of 3 MB of text")!;
+    const packed = await nodeWasiRunner.run(c);
+    expect(packed.stdout.length).toBeLessThan(c.stdin.length / 3);
+    const back = await nodeWasiRunner.run({ ...c, argv: ["bzip2", "-d"], stdin: packed.stdout, expect: { status: 0 } });
+    expect(back.status).toBe(0);
+    expect(Buffer.compare(back.stdout, c.stdin)).toBe(0);
+  });
+
+  it("bzip2 FILE then bzip2 -d FILE.bz2 gives the file back, under another seed and size", async () => {
+    const data = makeText(1_234_567, 99);
+    const base = { program: USERLAND.bzip2, env: {}, stdin: new Uint8Array(0), expect: { status: 0 } };
+    const a = await nodeWasiRunner.run({ ...base, name: "pack", argv: ["bzip2", "f"], files: { f: data } });
+    expect(Object.keys(a.files)).toEqual(["f.bz2"]);
+    const b = await nodeWasiRunner.run({ ...base, name: "unpack", argv: ["bzip2", "-d", "f.bz2"], files: a.files });
+    expect(Object.keys(b.files)).toEqual(["f"]);
+    expect(Buffer.compare(b.files.f, data)).toBe(0);
+  });
+
+  it("wc's counts equal countText's on text of another seed", async () => {
+    const data = makeText(200_000, 5);
+    const k = countText(data);
+    const r = await nodeWasiRunner.run({ name: "wc", program: USERLAND.wc, argv: ["wc"], env: {}, stdin: data, files: {}, expect: { status: 0 } });
+    expect(text(r.stdout).trim().split(/\s+/).map(Number)).toEqual([k.lines, k.words, k.bytes]);
+  });
+});
+
+describe("the comparison catches differences", () => {
+  const ref: RunResult = { stdout: new Uint8Array([1, 2]), stderr: new Uint8Array(0), status: 0, files: { a: new Uint8Array([1]) } };
+  it("finds nothing between equal runs, and ignores stderr", () => {
+    expect(diffResults(ref, { ...ref, stderr: new Uint8Array([9]) })).toEqual([]);
+  });
+  it("names a different status, stdout, file content, missing and extra file", () => {
+    const got: RunResult = { stdout: new Uint8Array([1, 3]), stderr: new Uint8Array(0), status: 2, files: { a: new Uint8Array([2]), b: new Uint8Array(0) } };
+    expect(diffResults(ref, got)).toEqual([
+      "exit status 2, reference 0",
+      "stdout differs (2 bytes, reference 2)",
+      "file a differs (1 bytes, reference 1)",
+      "file b exists, not in the reference",
+    ]);
+    expect(diffResults(ref, { ...ref, files: {} })).toEqual(["file a missing"]);
+  });
+  it("checkExpect rejects a wrong reference output", async () => {
+    const c = cases.find((x) => x.name === "bzip2 -d sample1 stdin->stdout")!;
+    const r = await nodeWasiRunner.run(c);
+    const bad = { ...r, stdout: r.stdout.subarray(1) };
+    expect(checkExpect(c, bad)).toHaveLength(1);
+    expect(checkExpect(c, { ...r, status: 1 })[0]).toMatch(/^exit status 1, expected 0/);
+  });
+});
