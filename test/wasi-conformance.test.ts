@@ -2,6 +2,9 @@
 // `expect` says (bzip2's own test vectors, counts computed in JavaScript), and the
 // comparison helpers see the differences they must see. A second runner (a BSD
 // process) is compared against this one with diffResults.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   checkExpect, conformanceCases, countText, diffResults, makeText, nodeWasiRunner, text, USERLAND,
@@ -42,6 +45,36 @@ describe("round trips through the reference", () => {
     const k = countText(data);
     const r = await nodeWasiRunner.run({ name: "wc", program: USERLAND.wc, argv: ["wc"], env: {}, stdin: data, files: {}, expect: { status: 0 } });
     expect(text(r.stdout).trim().split(/\s+/).map(Number)).toEqual([k.lines, k.words, k.bytes]);
+  });
+});
+
+describe("node:wasi survives memory growth", () => {
+  // Write, grow by 1 MiB, write, 200 times, in 5 instances: without the fix at the top of
+  // wasi-conformance.ts this kills the test process with SIGSEGV (or loses output).
+  it("writes all its output after growing 200 times", async () => {
+    const { default: binaryen } = await import("binaryen");
+    const m = binaryen.parseText(`(module
+      (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+      (memory (export "memory") 1)
+      (data (i32.const 100) "hello\\n")
+      (func $say (i32.store (i32.const 0) (i32.const 100)) (i32.store (i32.const 4) (i32.const 6))
+        (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8))))
+      (func (export "_start") (local $i i32)
+        (call $say)
+        (loop $l (drop (memory.grow (i32.const 16))) (call $say)
+          (local.set $i (i32.add (local.get $i) (i32.const 1))) (br_if $l (i32.lt_u (local.get $i) (i32.const 200))))))`);
+    const dir = mkdtempSync(join(tmpdir(), "grow-"));
+    try {
+      const program = join(dir, "grow.wasm");
+      writeFileSync(program, m.emitBinary());
+      m.dispose();
+      for (let k = 0; k < 5; k++) {
+        const r = await nodeWasiRunner.run({ name: "grow", program, argv: ["grow"], env: {}, stdin: new Uint8Array(0), files: {}, expect: { status: 0 } });
+        expect(r.stdout.length).toBe(201 * 6);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

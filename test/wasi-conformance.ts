@@ -23,12 +23,22 @@
 //   USERLAND                    paths of the userland programs
 //   text(bytes) / bytes(text)   UTF-8 helpers
 
+import { setFlagsFromString } from "node:v8";
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { WASI } from "node:wasi";
 import { Rng } from "../host/rng.js";
 import { root } from "./helpers.js";
+
+// node:wasi in Node 20 (checked on 20.20.2) calls its WASI functions through V8's fast
+// API path, which keeps using the memory's old backing store after the program grows
+// its memory: a later fd_write reads freed memory, and the process dies with SIGSEGV
+// (or output silently goes missing). Node issue 53087 is this family of bug. Turning
+// the fast path off before the first call fixes it; the reference would be worthless
+// otherwise (bzip2 grows its memory on every run). Test: "node:wasi survives memory
+// growth" in wasi-conformance.test.ts.
+setFlagsFromString("--no-turbo-fast-api-calls");
 
 export const PREOPEN_NAME = "/";
 
