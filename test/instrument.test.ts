@@ -64,6 +64,24 @@ describe("bad programs are refused with the reason", () => {
     await refuse(wasm('(module (memory (export "memory") 1) (func (export "main")))'), /does not export a "_start" function/);
     await refuse(wasm(`(module (memory 1) ${start})`), /does not export its memory/);
   });
+  it("features outside the set: SIMD, multi-value, reference types", async () => {
+    const all = (wat: string): Uint8Array => {
+      const m = binaryen.parseText(wat);
+      m.setFeatures(binaryen.Features.All);
+      try {
+        return m.emitBinary();
+      } finally {
+        m.dispose();
+      }
+    };
+    const mem = '(memory (export "memory") 1)';
+    await refuse(all(`(module ${mem} (func (export "_start") (drop (i32x4.splat (i32.const 1)))))`), /cannot meter the program: .*unsupported opcode 0xfd/);
+    await refuse(all(`(module ${mem} (func $f (result i32 i32) (i32.const 1) (i32.const 2)) (func (export "_start") (drop (call $f)) (drop)))`),
+      /uses Tuple(Make|Extract), outside the supported feature set/);
+    await refuse(all(`(module ${mem} (table 1 funcref) (func (export "_start") (drop (table.get (i32.const 0)))))`), /uses TableGet, outside/);
+    // binaryen is still usable afterwards.
+    expect((await instrumentProcess(wcBytes, { cacheDir: false })).bytes.length).toBeGreaterThan(0);
+  });
   it("a program that is already instrumented", async () => {
     const once = await image(wcBytes);
     await refuse(once.bytes, /"bsd"\."preempt".*reserved for the instrumentation/);

@@ -37,17 +37,20 @@
 //  instructions, whether or not (and however often) it is preempted.
 //
 // Memory. The asyncify buffer must lie where the program's allocator never hands out
-// memory. One page grown after instantiation is not enough in general:
-// AssemblyScript's TLSF allocator adds everything up to memory.size() to its heap
-// when it starts. So the instrumented module keeps `reservedPages` at the very top of
-// its memory, and its memory.size answers without them: the program believes its
-// memory ends where the reserved pages begin, so neither sbrk (wasi-libc) nor TLSF
-// ever hands them out. When the program grows by n pages (bsd.memory_grow), the host
-// grows the real memory by n and the reserved pages move up: the old ones become the
-// program's new pages. That is safe because the buffer holds data only while the
-// process is suspended (between asyncify_start_unwind and asyncify_stop_rewind), and
-// memory.grow is never called then. asyncifyData() computes the buffer's place;
-// growProcessMemory() does a growth.
+// memory. One page grown by the host after instantiation is not enough: the program
+// sees it, and both AssemblyScript's TLSF allocator (which adds everything up to
+// memory.size() to its heap when it starts) and wasi-libc's malloc hand it out;
+// test/instrument.test.ts catches both writing there. So the instrumented module
+// keeps `reservedPages` at the very top of its memory, and its memory.size answers
+// without them: the program believes its memory ends where the reserved pages begin,
+// so no allocator of its own can hand them out. When the program grows by n pages
+// (bsd.memory_grow), the host grows the real memory by n and the reserved pages move
+// up: the old ones become the program's new pages. That is safe because the buffer
+// holds data only while the process is suspended (between asyncify_start_unwind and
+// asyncify_stop_rewind), and memory.grow is never called then. asyncifyData()
+// computes the buffer's place; growProcessMemory() does a growth. One difference
+// from an uninstrumented run: a program that stores up to reservedPages * 64 KiB past
+// the end of its memory hits the reserved pages instead of trapping.
 //
 // Feature set given to binaryen: MVP, mutable globals, bulk memory, sign extension,
 // non-trapping float-to-int (what clang and asc emit; DESIGN.md). binaryen 132 pitfall:
@@ -405,7 +408,9 @@ function rewriteFunctions(b: Binaryen, mod: Module, r: Rewrite): void {
       const id = b.getExpressionId(e);
       const kinds = slots.get(id);
       if (!kinds) {
-        throw new InstrumentError(`function ${String(F.getName(f))}: expression kind ${id} is outside the supported feature set`);
+        const kind = Object.keys(b).find((k) => k.endsWith("Id") && (b as unknown as Record<string, unknown>)[k] === id) ?? `kind ${id}`;
+        throw new InstrumentError(`function ${String(F.getName(f))} uses ${kind.replace(/Id$/, "")}, outside the supported feature set ` +
+          "(MVP, mutable globals, bulk memory, sign extension, non-trapping float-to-int)");
       }
       for (const [get, set] of kinds(e)) {
         const c = get(e);
@@ -436,7 +441,12 @@ async function instrumentUncached(input: Uint8Array, costs: CostTable, reservedP
   const { imports } = validate(input);
   const reserved = reserveTopPages(input, reservedPages);
   const t1 = performance.now();
-  const metered = meterModule(reserved.bytes, { copy: costs.copyPerByte, fill: costs.fillPerByte }).bytes;
+  let metered: Uint8Array;
+  try {
+    metered = meterModule(reserved.bytes, { copy: costs.copyPerByte, fill: costs.fillPerByte }).bytes;
+  } catch (e) {
+    throw new InstrumentError(`cannot meter the program: ${(e as Error).message}`);
+  }
   const t2 = performance.now();
 
   const b = await loadBinaryen();
