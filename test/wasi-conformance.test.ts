@@ -40,6 +40,19 @@ describe("round trips through the reference", () => {
     expect(Buffer.compare(b.files.f, data)).toBe(0);
   });
 
+  it("lz4 -c of 3 MB of text decompresses to itself, smaller; lz4 -9 FILE OUT too", async () => {
+    const c = cases.find((x) => x.name === "lz4 -c of 3 MB of text")!;
+    const packed = await nodeWasiRunner.run(c);
+    expect(packed.stdout.length).toBeLessThan(c.stdin.length / 2);
+    const back = await nodeWasiRunner.run({ ...c, argv: ["lz4", "-d", "-c"], stdin: packed.stdout });
+    expect(Buffer.compare(back.stdout, c.stdin)).toBe(0);
+    const f = cases.find((x) => x.name === "lz4 -9 FILE OUT (keeps FILE)")!;
+    const out = await nodeWasiRunner.run(f);
+    expect(Object.keys(out.files)).toEqual(["sample1", "sample1.lz4"]);
+    const again = await nodeWasiRunner.run({ ...f, argv: ["lz4", "-d", "-c", "sample1.lz4"], files: { "sample1.lz4": out.files["sample1.lz4"] } });
+    expect(Buffer.compare(again.stdout, f.files.sample1)).toBe(0);
+  });
+
   it("wc's counts equal countText's on text of another seed", async () => {
     const data = makeText(200_000, 5);
     const k = countText(data);

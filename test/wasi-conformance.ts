@@ -44,6 +44,7 @@ export const PREOPEN_NAME = "/";
 
 export const USERLAND = {
   bzip2: join(root, "userland", "prebuilt", "bzip2.wasm"),
+  lz4: join(root, "userland", "prebuilt", "lz4.wasm"),
   wc: join(root, "build", "userland", "wc.wasm"),
 };
 
@@ -220,6 +221,14 @@ function corrupt(b: Uint8Array, i: number): Uint8Array {
   return c;
 }
 
+/**
+ * The lz4 frame of no data as lz4 1.9.4's command line writes it (LZ4 frame format
+ * spec): magic 0x184D2204, FLG 0x64 (version 1, independent blocks, content
+ * checksum), BD 0x40 (64 KiB blocks), header checksum 0xA7, end mark 0, and the
+ * content checksum XXH32 of nothing, 0x02CC5D05.
+ */
+const EMPTY_LZ4 = Uint8Array.from([0x04, 0x22, 0x4d, 0x18, 0x64, 0x40, 0xa7, 0, 0, 0, 0, 0x05, 0x5d, 0xcc, 0x02]);
+
 /** The 14-byte bzip2 stream of no data at block size 9 (header + end-of-stream marker + CRC 0). */
 const EMPTY_BZ2 = Uint8Array.from([0x42, 0x5a, 0x68, 0x39, 0x17, 0x72, 0x45, 0x38, 0x50, 0x90, 0, 0, 0, 0]);
 
@@ -234,6 +243,9 @@ export function conformanceCases(): ConformanceCase[] {
   const cases: ConformanceCase[] = [];
   const bz = (c: Partial<ConformanceCase> & { name: string; argv: string[]; expect: ConformanceCase["expect"] }): void => {
     cases.push({ ...base, program: USERLAND.bzip2, ...c });
+  };
+  const lz4 = (c: Partial<ConformanceCase> & { name: string; argv: string[]; expect: ConformanceCase["expect"] }): void => {
+    cases.push({ ...base, program: USERLAND.lz4, ...c });
   };
   const wc = (c: Partial<ConformanceCase> & { name: string; argv: string[]; expect: ConformanceCase["expect"] }): void => {
     cases.push({ ...base, program: USERLAND.wc, ...c });
@@ -273,6 +285,18 @@ export function conformanceCases(): ConformanceCase[] {
   const noise = makeNoise(1_500_000, 12);
   bz({ name: "bzip2 of 3 MB of text", argv: ["bzip2"], stdin: bigText, expect: { status: 0, stderr: [] } });
   bz({ name: "bzip2 -c FILE of 1.5 MB of noise", argv: ["bzip2", "-c", "noise"], files: { noise }, expect: { status: 0, stderr: [], files: { noise } } });
+
+  // lz4 (its output is checked by the round trips in wasi-conformance.test.ts).
+  lz4({ name: "lz4 -c of 3 MB of text", argv: ["lz4", "-c"], stdin: bigText, expect: { status: 0 } });
+  lz4({ name: "lz4 -9 FILE OUT (keeps FILE)", argv: ["lz4", "-9", "-q", "sample1", "sample1.lz4"], files: { sample1: s1ref },
+    expect: { status: 0, stdout: none, stderr: [] } });
+  lz4({ name: "lz4 -c of 1.5 MB of noise", argv: ["lz4", "-c", "-q", "noise"], files: { noise }, expect: { status: 0, stderr: [], files: { noise } } });
+  lz4({ name: "lz4 of empty input", argv: ["lz4", "-c"], expect: { status: 0, stdout: EMPTY_LZ4 } });
+  lz4({ name: "lz4 -d of the empty frame", argv: ["lz4", "-d", "-c"], stdin: EMPTY_LZ4, expect: { status: 0, stdout: none } });
+  lz4({ name: "lz4 -d of something that is not lz4", argv: ["lz4", "-d", "-c"], stdin: bytes("plain text\n"),
+    expect: { status: 44, stdout: none, stderr: ["Unrecognized header"] } });
+  lz4({ name: "lz4 -d of a truncated frame", argv: ["lz4", "-d", "-c"], stdin: EMPTY_LZ4.subarray(0, 9),
+    expect: { status: 68, stderr: ["Unfinished stream"] } });
 
   // wc: counts computed by countText, not by the program.
   const small = bytes("héllo wörld\n  two\tthree\n\nno newline at the end");

@@ -8,7 +8,9 @@
  *
  * Interface:
  *   fchmod(fd, mode)       -> 0 if fd is open, else -1 with fstat's errno (EBADF)
+ *   chmod(path, mode)      -> 0 if path exists, else -1 with stat's errno (ENOENT...)
  *   fchown(fd, uid, gid)   -> -1, errno ENOSYS
+ *   chown(path, uid, gid)  -> -1, errno ENOSYS
  */
 #include <errno.h>
 #include <sys/stat.h>
@@ -27,11 +29,28 @@ int fchmod(int fd, mode_t mode) {
   return 0;
 }
 
+/* The same for a path (lz4 copies the source's mode with it, and ignores the
+ * result). */
+int chmod(const char *path, mode_t mode) {
+  struct stat st;
+  (void)mode;
+  if (stat(path, &st) != 0) return -1; /* errno from stat (ENOENT, ENOTDIR, ...) */
+  return 0;
+}
+
 /* WASI preview 1 has no owners either. Unlike modes, callers are used to chown
  * failing (an unprivileged process gets EPERM), and bzip2 ignores this result, so
  * report the truth: not implemented. */
 int fchown(int fd, uid_t owner, gid_t group) {
   (void)fd;
+  (void)owner;
+  (void)group;
+  errno = ENOSYS;
+  return -1;
+}
+
+int chown(const char *path, uid_t owner, gid_t group) {
+  (void)path;
   (void)owner;
   (void)group;
   errno = ENOSYS;

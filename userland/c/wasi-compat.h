@@ -7,7 +7,9 @@
  *
  * Interface:
  *   fchmod(fd, mode)       -> 0 for an open descriptor (mode ignored), see wasi-compat.c
+ *   chmod(path, mode)      -> 0 for an existing file (mode ignored)
  *   fchown(fd, uid, gid)   -> -1, errno ENOSYS
+ *   chown(path, uid, gid)  -> -1, errno ENOSYS
  */
 #ifndef WASI_COMPAT_H
 #define WASI_COMPAT_H
@@ -15,6 +17,8 @@
 #include <sys/types.h>
 
 int fchmod(int fd, mode_t mode);
+int chmod(const char *path, mode_t mode);
 int fchown(int fd, uid_t owner, gid_t group);
+int chown(const char *path, uid_t owner, gid_t group);
 
 #endif
