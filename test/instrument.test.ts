@@ -143,27 +143,30 @@ describe("the instrumented module", () => {
 
 describe("memory growth goes through the kernel", () => {
   // A program that reports what memory.size and memory.grow say, in its exit status.
+  // The growth's delta is itself a memory.grow by 0, which answers the old size: both
+  // must go through the kernel. $size's whole body is memory.size.
   const probe = wasm(`(module
     (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))
     (memory (export "memory") 2 10)
+    (func $size (result i32) (memory.size))
     (func (export "_start") (local $old i32)
-      (local.set $old (memory.grow (i32.const 3)))
-      (call $exit (i32.add (i32.mul (memory.size) (i32.const 10))
+      (local.set $old (memory.grow (memory.grow (i32.const 0))))
+      (call $exit (i32.add (i32.mul (call $size) (i32.const 10))
         (i32.add (local.get $old) (i32.const 1))))))`);
 
   it("the program sees its own pages; a growth returns the old size", async () => {
     const img = await instrumentProcess(probe, { cacheDir: false });
     expect(img.info.memory).toEqual({ initialPages: 2, maximumPages: 10 });
     const r = await runInstrumented(img, { argv: ["probe"] });
-    // size after = 5 pages, old = 2: 5 * 10 + 3
-    expect(r.status).toBe(53);
-    expect([r.programPages, r.memoryPages, r.grows]).toEqual([5, 6, 1]);
+    // grows by 2: size after = 4 pages, old = 2: 4 * 10 + 3
+    expect(r.status).toBe(43);
+    expect([r.programPages, r.memoryPages, r.grows]).toEqual([4, 5, 2]);
   });
   it("a growth the kernel refuses returns -1 and leaves the memory as it was", async () => {
     const img = await instrumentProcess(probe, { cacheDir: false });
-    const r = await runInstrumented(img, { argv: ["probe"], pageLimit: 4 });
+    const r = await runInstrumented(img, { argv: ["probe"], pageLimit: 3 });
     expect(r.status).toBe(20); // size 2, old = -1
-    expect([r.programPages, r.memoryPages, r.deniedGrows]).toEqual([2, 3, 1]);
+    expect([r.programPages, r.memoryPages, r.deniedGrows]).toEqual([2, 3, 1]); // grow(0) allowed, grow(2) denied
   });
   it("bzip2 under a page limit fails cleanly, as out of memory", async () => {
     const c = caseNamed("bzip2 of 3 MB of text");

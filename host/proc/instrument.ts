@@ -369,14 +369,13 @@ interface Rewrite {
 }
 
 /**
- * Walks every defined function: wraps each loop body in the preemption check, turns
+ * Walks every defined function: puts the preemption check at each loop head, turns
  * memory.grow into a call of bsd.memory_grow and memory.size into (size - reserved).
  * Iterative (clang's switch lowering nests blocks deeply).
  */
 function rewriteFunctions(b: Binaryen, mod: Module, r: Rewrite): void {
   const slots = childSlots(b);
-  const { Function: F, Loop, MemoryGrow } = accessors(b);
-  const { If, Binary, GlobalGet, Block } = accessors(b);
+  const { Function: F, Loop, MemoryGrow, If, Binary, GlobalGet, Block } = accessors(b);
   const condition = (): number => mod.i64.ge_u(mod.global.get(r.cycles, b.i64), mod.global.get(r.preemptAt, b.i64));
   const check = (): number => mod.if(condition(), mod.call(r.preempt, [], b.none));
   const isGlobal = (e: number, name: string): boolean =>
@@ -389,20 +388,29 @@ function rewriteFunctions(b: Binaryen, mod: Module, r: Rewrite): void {
       isGlobal(Binary.getLeft(cond), r.cycles) && isGlobal(Binary.getRight(cond), r.limit) &&
       b.getExpressionId(If.getIfTrue(e)) === b.UnreachableId;
   };
-  /** The replacement for a child expression, or 0 to keep it. */
-  const replace = (c: number): number => {
+  const stack: number[] = [];
+  /**
+   * One child expression: memory.grow becomes a call of bsd.memory_grow (walked on,
+   * its delta may hold more), memory.size becomes (size - reserved); anything else is
+   * walked.
+   */
+  const visit = (c: number, set: (x: number) => void): void => {
     const id = b.getExpressionId(c);
-    if (id === b.MemoryGrowId) return mod.call(r.memoryGrow, [MemoryGrow.getDelta(c)], b.i32);
-    if (id === b.MemorySizeId) return mod.i32.sub(c, mod.i32.const(r.reservedPages));
-    return 0;
+    if (id === b.MemoryGrowId) {
+      const call = mod.call(r.memoryGrow, [MemoryGrow.getDelta(c)], b.i32);
+      set(call);
+      stack.push(call);
+    } else if (id === b.MemorySizeId) {
+      set(mod.i32.sub(c, mod.i32.const(r.reservedPages)));
+    } else {
+      stack.push(c);
+    }
   };
   for (let i = 0, n = mod.getNumFunctions(); i < n; i++) {
     const f = mod.getFunctionByIndex(i);
     const body = F.getBody(f);
     if (!body) continue; // an import
-    const top = replace(body);
-    if (top) F.setBody(f, top);
-    const stack = [F.getBody(f)];
+    visit(body, (x) => F.setBody(f, x));
     while (stack.length) {
       const e = stack.pop()!;
       const id = b.getExpressionId(e);
@@ -414,11 +422,7 @@ function rewriteFunctions(b: Binaryen, mod: Module, r: Rewrite): void {
       }
       for (const [get, set] of kinds(e)) {
         const c = get(e);
-        if (!c) continue;
-        const rep = replace(c);
-        if (rep) set(e, rep);
-        // A replaced memory.grow's delta is now the call's operand; walk it there.
-        stack.push(rep && b.getExpressionId(c) === b.MemoryGrowId ? MemoryGrow.getDelta(c) : c);
+        if (c) visit(c, (x) => set(e, x));
       }
       if (id === b.LoopId) {
         // The meter put its watchdog at the loop head: it becomes the preemption check
