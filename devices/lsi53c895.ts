@@ -946,11 +946,11 @@ export class Lsi53c895 implements MmioDevice {
       if (first === undefined) return;
       const due = first.due;
       first.cancel();
-      this.sched.now = due;
+      this.sched.setLocalTime(due); // each piece of work at its own time (>= the event's)
       try {
         first.fire();
       } finally {
-        this.sched.now = now;
+        this.sched.setLocalTime(now);
       }
     }
   }

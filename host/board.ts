@@ -223,11 +223,11 @@ export class Board {
     const local = this.local(addr);
     if (local) {
       cpu.extra += cpu.costs.localRegAccess;
-      this.sched.now = cpu.localTime();
+      this.sched.setLocalTime(cpu.localTime()); // the device sees the access at the guest's clock
       return local.read(cpu, addr & 0xfff, width as Width) >>> 0;
     }
     cpu.extra += cpu.costs.mmioRead;
-    this.sched.now = cpu.localTime();
+    this.sched.setLocalTime(cpu.localTime());
     const m = this.mapping(addr);
     if (!m) {
       this.log("guest-error", `cpu${cpu.id}: read of unmapped address 0x${addr.toString(16)} (master abort, all ones)`);
@@ -241,12 +241,12 @@ export class Board {
     const local = this.local(addr);
     if (local) {
       cpu.extra += cpu.costs.localRegAccess;
-      this.sched.now = cpu.localTime();
+      this.sched.setLocalTime(cpu.localTime());
       local.write(cpu, addr & 0xfff, width as Width, value);
       return;
     }
     cpu.extra += cpu.costs.mmioWrite;
-    this.sched.now = cpu.localTime();
+    this.sched.setLocalTime(cpu.localTime());
     const m = this.mapping(addr);
     if (!m) {
       this.log("guest-error", `cpu${cpu.id}: write of unmapped address 0x${addr.toString(16)} ignored`);

@@ -568,12 +568,12 @@ describe("lsi53c895 SCRIPTS", () => {
     wr(b, R.DSA, 4, hcb);
     wr(b, R.DIEN, 1, DSTAT_SIR);
     wr(b, R.DSP, 4, prog.at("snooptest"));
-    // A CPU run polls ISTAT at its own advancing local time (the board sets sched.now).
+    // A CPU run polls ISTAT at its own advancing local time (the board sets it).
     const t0 = b.sched.now;
     let istat = 0;
     let polls = 0;
     for (; polls < 100 && !(istat & (ISTAT_INTF | ISTAT_SIP | ISTAT_DIP)); polls++) {
-      b.sched.now = t0 + polls * 500;
+      b.sched.setLocalTime(t0 + polls * 500);
       istat = rd(b, R.ISTAT);
     }
     expect(istat & ISTAT_DIP).toBe(ISTAT_DIP);
@@ -589,7 +589,7 @@ describe("lsi53c895 SCRIPTS", () => {
     const expectNs = 4 * INSN_RAM + 2 * (T.dmaReadSetupClocks + 1) * CLK + (T.dmaWriteSetupClocks + 1) * CLK;
     expect(polls - 1).toBe(Math.ceil(expectNs / 500));
     expect(b.irq.changes[0][0]).toBe(expectNs); // caught up at the SCRIPTS' own time
-    b.sched.now = t0;
+    b.sched.endLocalTime();
     b.sched.runUntil(1e6); // the stale scheduler entries change nothing
     expect(b.irq.rises).toBe(1);
   });
