@@ -696,7 +696,7 @@ export class AceNic implements MmioDevice, Endpoint {
   private readWord(off: number): number {
     const i = off >= 0 && off < 0x1000 ? REG_AT[off >> 2] : -1;
     if (i < 0) {
-      this.ctx.log("unimp", `acenic: read of unmapped offset 0x${off.toString(16)}`);
+      this.ctx.log("guest-error", `read of unmapped offset 0x${off.toString(16)}`);
       return 0;
     }
     if (off >= R.Window) return this.sram[(((this.reg[W(R.WinBase)] & ~0x7ff) + (off - R.Window)) & this.sramMask) >> 2];
@@ -719,17 +719,17 @@ export class AceNic implements MmioDevice, Endpoint {
     value >>>= 0;
     if (this.trace !== undefined) this.traceReg(width === 4 ? "W" : `W${width}`, off, value);
     if (width !== 4 || (off & 3) !== 0) {
-      this.ctx.log("guest-error", `acenic: ${width}-byte write at 0x${off.toString(16)} ignored (32-bit register file)`);
+      this.ctx.log("guest-error", `${width}-byte write at 0x${off.toString(16)} ignored (32-bit register file)`);
       return;
     }
     const i = off >= 0 && off < 0x1000 ? REG_AT[off >> 2] : -1;
     if (i < 0) {
-      this.ctx.log("unimp", `acenic: write of unmapped offset 0x${off.toString(16)} = 0x${value.toString(16)}`);
+      this.ctx.log("guest-error", `write of unmapped offset 0x${off.toString(16)} = 0x${value.toString(16)}`);
       return;
     }
     const def = REGS[i];
     if (def.access === "ro") {
-      this.ctx.log("guest-error", `acenic: write to read-only ${def.name} (0x${off.toString(16)}) ignored`);
+      this.ctx.log("guest-error", `write to read-only ${def.name} (0x${off.toString(16)}) ignored`);
       return;
     }
     if (off >= R.Window) {
@@ -766,7 +766,7 @@ export class AceNic implements MmioDevice, Endpoint {
       case R.RxJumboPrd:
       case R.RxMiniPrd: {
         const ring = off === R.RxStdPrd ? this.std : off === R.RxJumboPrd ? this.jumbo : this.mini;
-        if (value >= ring.entries) this.ctx.log("guest-error", `acenic: ${ring.name} producer ${value} >= ${ring.entries}`);
+        if (value >= ring.entries) this.ctx.log("guest-error", `${ring.name} producer ${value} >= ${ring.entries}`);
         this.reg[W(off)] = value % ring.entries;
         return;
       }
@@ -794,7 +794,7 @@ export class AceNic implements MmioDevice, Endpoint {
     const wasHalted = (this.reg[W(R.CpuCtrl)] & CPU_HALT) !== 0;
     this.reg[W(R.CpuCtrl)] = v;
     const halted = (v & CPU_HALT) !== 0;
-    if ((v & CPU_RESET) !== 0) this.ctx.log("unimp", "acenic: CpuCtrl.RESET (MIPS reset) has no effect");
+    if ((v & CPU_RESET) !== 0) this.ctx.log("unimp", "CpuCtrl.RESET (MIPS reset) has no effect");
     if (wasHalted && !halted) {
       if (this.trace !== undefined) this.trace("acenic: HALT cleared, firmware boots");
       this.fwBoot.armAt(this.sched.now + this.timing.bootNs);
@@ -821,7 +821,7 @@ export class AceNic implements MmioDevice, Endpoint {
 
   private writeTxPrd(v: number): void {
     const n = this.txEntries;
-    if (v >= n) this.ctx.log("guest-error", `acenic: TxPrd ${v} >= ring size ${n}`);
+    if (v >= n) this.ctx.log("guest-error", `TxPrd ${v} >= ring size ${n}`);
     const old = this.reg[W(R.TxPrd)];
     const prd = v % n;
     this.reg[W(R.TxPrd)] = prd;
@@ -970,7 +970,7 @@ export class AceNic implements MmioDevice, Endpoint {
     const info = addr64(this.reg[W(R.InfoPtrHi)], this.reg[W(R.InfoPtrLo)]);
     if (!this.mem.inRam(info, GEN_INFO_BYTES)) {
       // The real firmware would hang or crash here; the driver times out.
-      this.ctx.log("guest-error", `acenic: gen_info at 0x${info.toString(16)} is not in RAM; firmware cannot start`);
+      this.ctx.log("guest-error", `gen_info at 0x${info.toString(16)} is not in RAM; firmware cannot start`);
       this.running = false;
       return;
     }
@@ -1016,17 +1016,17 @@ export class AceNic implements MmioDevice, Endpoint {
   /** Rings the firmware cannot use stop, with an ERROR event (bad configuration). */
   private checkRings(): void {
     const m = this.mem;
-    if (!m.inRam(this.evtRing, EVT_RING_ENTRIES * 8)) this.ctx.log("guest-error", `acenic: event ring at 0x${this.evtRing.toString(16)} not in RAM`);
+    if (!m.inRam(this.evtRing, EVT_RING_ENTRIES * 8)) this.ctx.log("guest-error", `event ring at 0x${this.evtRing.toString(16)} not in RAM`);
     if ((this.txFlags & RCB_DISABLED) !== 0) this.txFaulted = true;
     else if ((this.txFlags & RCB_TX_HOST_RING) === 0) {
-      this.ctx.log("unimp", "acenic: TX ring in NIC SRAM (Tigon I style) is not modelled; set RCB_TX_HOST_RING");
+      this.ctx.log("unimp", "TX ring in NIC SRAM (Tigon I style) is not modelled; set RCB_TX_HOST_RING");
       this.ringFault("tx");
     } else if (!m.inRam(this.txBase, this.txEntries * TX_BD_BYTES)) this.ringFault("tx");
     for (const r of [this.std, this.jumbo, this.mini]) {
       if (r.enabled && !m.inRam(r.base, r.entries * RX_BD_BYTES)) {
         if (r === this.std) this.ringFault("rx std");
         else {
-          this.ctx.log("guest-error", `acenic: ${r.name} ring at 0x${r.base.toString(16)} not in RAM; ring disabled`);
+          this.ctx.log("guest-error", `${r.name} ring at 0x${r.base.toString(16)} not in RAM; ring disabled`);
           r.enabled = false;
         }
       }
@@ -1035,7 +1035,7 @@ export class AceNic implements MmioDevice, Endpoint {
   }
 
   private ringFault(which: string): void {
-    this.ctx.log("guest-error", `acenic: ${which} ring unusable (DMA outside RAM or bad RCB); ring stopped`);
+    this.ctx.log("guest-error", `${which} ring unusable (DMA outside RAM or bad RCB); ring stopped`);
     if (which === "tx") this.txFaulted = true;
     else this.rxFaulted = true;
     this.postEvent(E_ERROR, E_C_ERR_BAD_CFG, 0);
@@ -1103,11 +1103,11 @@ export class AceNic implements MmioDevice, Endpoint {
       case 0x10: // set jumbo producer (Tigon I)
       case 0x12: // extended multicast add / delete (BSD, Tigon II firmware 12.4)
       case 0x13:
-        this.ctx.log("unimp", `acenic: command 0x${op.toString(16)} not modelled`);
+        this.ctx.log("unimp", `command 0x${op.toString(16)} not modelled`);
         this.stat[ST_EVT_ERROR]++;
         return this.postEvent(E_ERROR, E_C_ERR_UNIMP_CMD, 0);
       default:
-        this.ctx.log("guest-error", `acenic: invalid command word 0x${word.toString(16)}`);
+        this.ctx.log("guest-error", `invalid command word 0x${word.toString(16)}`);
         this.stat[ST_EVT_ERROR]++;
         return this.postEvent(E_ERROR, E_C_ERR_INVAL_CMD, 0);
     }
@@ -1119,7 +1119,7 @@ export class AceNic implements MmioDevice, Endpoint {
     const next = (this.evtPrd + 1) % EVT_RING_ENTRIES;
     if (next === this.reg[W(R.EvtCsm)] % EVT_RING_ENTRIES) {
       this.stat[ST_EVENT_RING_FULL]++;
-      this.ctx.log("guest-error", `acenic: event ring full, event ${hex(type, 2)} lost`);
+      this.ctx.log("guest-error", `event ring full, event ${hex(type, 2)} lost`);
       return;
     }
     const a = this.evtRing + this.evtPrd * 8;
@@ -1259,7 +1259,7 @@ export class AceNic implements MmioDevice, Endpoint {
       }
       if (!end) {
         if (nfrag >= n - 1) {
-          this.ctx.log("guest-error", "acenic: TX ring full of BDs without END");
+          this.ctx.log("guest-error", "TX ring full of BDs without END");
           this.ringFault("tx");
         }
         break; // the rest of the frame is not posted yet
@@ -1284,7 +1284,7 @@ export class AceNic implements MmioDevice, Endpoint {
       frames++;
       bds += nfrag;
       if (len > MAX_FRAME || len === 0 || nfrag > MAX_TX_FRAGS) {
-        this.ctx.log("guest-error", `acenic: TX frame of ${len} bytes in ${nfrag} BDs dropped`);
+        this.ctx.log("guest-error", `TX frame of ${len} bytes in ${nfrag} BDs dropped`);
         this.stat[ST_IF_OUT_ERRORS]++;
       } else this.txFrame(nfrag, len, flags0, vlan, dmaEnd, occupy);
     }
@@ -1594,7 +1594,7 @@ export class AceNic implements MmioDevice, Endpoint {
     let l4sum = 0;
     let ipsum = 0;
     if (dlen > bufSize) {
-      this.ctx.log("guest-error", `acenic: ${dlen}-byte frame does not fit the ${bufSize}-byte ${ring.name} buffer`);
+      this.ctx.log("guest-error", `${dlen}-byte frame does not fit the ${bufSize}-byte ${ring.name} buffer`);
       err = RXERR_BUFFER_SMALL;
     } else if (!this.mem.inRam(addr, dlen)) {
       this.dmaFault("write", addr, dlen, `RX ${ring.name} buffer`);
@@ -1729,7 +1729,7 @@ export class AceNic implements MmioDevice, Endpoint {
   }
 
   private dmaFault(dir: string, addr: number, len: number, what: string): void {
-    this.ctx.log("guest-error", `acenic: DMA ${dir} outside RAM: ${what} at 0x${addr.toString(16)} (+${len})`);
+    this.ctx.log("guest-error", `DMA ${dir} outside RAM: ${what} at 0x${addr.toString(16)} (+${len})`);
   }
 
   // -------------------------------------------------------------------------------

@@ -718,7 +718,7 @@ export class Lsi53c895 implements MmioDevice {
       return width === 4 ? this.ramDv.getUint32(o, true) : width === 2 ? this.ramDv.getUint16(o, true) : this.ram[o];
     }
     if (off + width > 0x100) {
-      this.ctx.log("guest-error", `lsi53c895: read of unmapped offset 0x${off.toString(16)}`);
+      this.ctx.log("guest-error", `read of unmapped offset 0x${off.toString(16)}`);
       return width === 4 ? 0xffffffff : width === 2 ? 0xffff : 0xff;
     }
     let v = 0;
@@ -738,7 +738,7 @@ export class Lsi53c895 implements MmioDevice {
       return;
     }
     if (off + width > 0x100) {
-      this.ctx.log("guest-error", `lsi53c895: write of unmapped offset 0x${off.toString(16)} ignored`);
+      this.ctx.log("guest-error", `write of unmapped offset 0x${off.toString(16)} ignored`);
       return;
     }
     if (this.trace !== undefined) this.trace(`lsi: @${this.sched.now} W${width} ${regName(off)} <- ${hex(value, width * 2)}`);
@@ -750,7 +750,7 @@ export class Lsi53c895 implements MmioDevice {
   private readByte(off: number): number {
     const i = REG_AT[off];
     if (i < 0) {
-      this.ctx.log("guest-error", `lsi53c895: read of reserved register 0x${off.toString(16)}`);
+      this.ctx.log("guest-error", `read of reserved register 0x${off.toString(16)}`);
       return 0;
     }
     const d = REGS[i];
@@ -800,7 +800,7 @@ export class Lsi53c895 implements MmioDevice {
   private writeByte(off: number, v: number): void {
     const i = REG_AT[off];
     if (i < 0) {
-      this.ctx.log("guest-error", `lsi53c895: write of reserved register 0x${off.toString(16)} ignored`);
+      this.ctx.log("guest-error", `write of reserved register 0x${off.toString(16)} ignored`);
       return;
     }
     const d = REGS[i];
@@ -808,11 +808,11 @@ export class Lsi53c895 implements MmioDevice {
     const sh = (off - d.off) * 8;
     switch (d.name) {
       case "SCNTL0":
-        if (v & SCNTL0_START) this.ctx.log("unimp", "lsi53c895: SCNTL0.START (start sequence) not emulated");
+        if (v & SCNTL0_START) this.ctx.log("unimp", "SCNTL0.START (start sequence) not emulated");
         r.SCNTL0 = v;
         return;
       case "SCNTL1":
-        if (v & SCNTL1_IARB) this.ctx.log("unimp", "lsi53c895: SCNTL1.IARB (immediate arbitration) not emulated");
+        if (v & SCNTL1_IARB) this.ctx.log("unimp", "SCNTL1.IARB (immediate arbitration) not emulated");
         this.writeScntl1(v);
         return;
       case "SCID":
@@ -855,7 +855,7 @@ export class Lsi53c895 implements MmioDevice {
         this.updateIrq();
         return;
       case "STIME0":
-        if (v & 0xf0) this.ctx.log("unimp", "lsi53c895: STIME0.HTH (handshake-to-handshake timer) not emulated");
+        if (v & 0xf0) this.ctx.log("unimp", "STIME0.HTH (handshake-to-handshake timer) not emulated");
         r.STIME0 = v;
         return;
       case "STIME1":
@@ -863,16 +863,16 @@ export class Lsi53c895 implements MmioDevice {
         this.armGen();
         return;
       case "STEST2":
-        if (v & STEST2_LOW) this.ctx.log("unimp", "lsi53c895: STEST2.LOW (low-level mode) not emulated");
+        if (v & STEST2_LOW) this.ctx.log("unimp", "STEST2.LOW (low-level mode) not emulated");
         r.STEST2 = v;
         return;
       case "STEST3":
-        if (v & 0x41) this.ctx.log("unimp", "lsi53c895: STEST3 SCSI FIFO test modes not emulated");
+        if (v & 0x41) this.ctx.log("unimp", "STEST3 SCSI FIFO test modes not emulated");
         r.STEST3 = v & ~0x02; // CSF self-clears
         return;
       default: {
         if (d.access !== "rw") {
-          this.ctx.log("guest-error", `lsi53c895: write to read-only ${regName(off)} ignored`);
+          this.ctx.log("guest-error", `write to read-only ${regName(off)} ignored`);
           return;
         }
         const rr = this.r as unknown as Record<RegName, number>;
@@ -960,7 +960,7 @@ export class Lsi53c895 implements MmioDevice {
 
   private startScripts(how: string): void {
     if (this.state !== S_IDLE) {
-      this.ctx.log("guest-error", `lsi53c895: ${how} written while SCRIPTS run (DSP ${hex(this.r.DSP)}); not restarted`);
+      this.ctx.log("guest-error", `${how} written while SCRIPTS run (DSP ${hex(this.r.DSP)}); not restarted`);
       return;
     }
     this.state = S_RUN;
@@ -1000,7 +1000,7 @@ export class Lsi53c895 implements MmioDevice {
         // A loop that never touches the bus (polling memory?): pause, as QEMU does.
         if (!this.guardLogged) {
           this.guardLogged = true;
-          this.ctx.log("guest-error", `lsi53c895: SCRIPTS ran ${T.guardInsns} instructions without waiting on the bus (DSP ${hex(r.DSP)}); pausing ${T.guardPauseNs} ns`);
+          this.ctx.log("guest-error", `SCRIPTS ran ${T.guardInsns} instructions without waiting on the bus (DSP ${hex(r.DSP)}); pausing ${T.guardPauseNs} ns`);
         }
         this.stats.guardPauses++;
         this.sinceWait = 0;
@@ -1014,7 +1014,7 @@ export class Lsi53c895 implements MmioDevice {
         this.step(pc);
       } catch (e) {
         if (!(e instanceof DmaFault)) throw e;
-        this.ctx.log("guest-error", `lsi53c895: SCRIPTS DMA fault at ${hex(e.addr)} (+${e.len}) by instruction at ${hex(pc)}`);
+        this.ctx.log("guest-error", `SCRIPTS DMA fault at ${hex(e.addr)} (+${e.len}) by instruction at ${hex(pc)}`);
         this.raise(DSTAT_BF, 0, 0);
         return;
       } finally {
@@ -1176,7 +1176,7 @@ export class Lsi53c895 implements MmioDevice {
     r.RBC = count;
     r.IA = pc;
     if (count === 0 || phase === 4 || phase === 5) {
-      this.ctx.log("guest-error", `lsi53c895: illegal block move at ${hex(pc)} (count ${count}, phase ${phase})`);
+      this.ctx.log("guest-error", `illegal block move at ${hex(pc)} (count ${count}, phase ${phase})`);
       this.raise(DSTAT_IID, 0, 0);
       return;
     }
@@ -1224,7 +1224,7 @@ export class Lsi53c895 implements MmioDevice {
   }
 
   private udc(pc: number): void {
-    this.ctx.log("guest-error", `lsi53c895: bus instruction at ${hex(pc)} with no target connected (unexpected disconnect)`);
+    this.ctx.log("guest-error", `bus instruction at ${hex(pc)} with no target connected (unexpected disconnect)`);
     this.raise(0, SIST0_UDC, 0);
   }
 
@@ -1371,7 +1371,7 @@ export class Lsi53c895 implements MmioDevice {
     this.r.DBC = 0;
     this.r.DNAD = (addr + count) >>> 0;
     this.atn = false;
-    if (count > n) this.ctx.log("guest-error", `lsi53c895: ${count}-byte MSG OUT, only ${n} bytes interpreted`);
+    if (count > n) this.ctx.log("guest-error", `${count}-byte MSG OUT, only ${n} bytes interpreted`);
     this.targetMessages(n, this.t);
   }
 
@@ -1391,14 +1391,14 @@ export class Lsi53c895 implements MmioDevice {
       default: {
         // SET (3) / CLEAR (4)
         const set = op === 3;
-        if (d0 & IO_TARGET) this.ctx.log("unimp", "lsi53c895: SET/CLEAR TARGET (target mode) not emulated");
+        if (d0 & IO_TARGET) this.ctx.log("unimp", "SET/CLEAR TARGET (target mode) not emulated");
         if (d0 & IO_CARRY) this.carry = set;
         if (d0 & IO_ATN) {
           if (set) this.raiseAtn();
           else this.atn = false;
         }
         if (d0 & IO_ACK) {
-          if (set) this.ctx.log("unimp", "lsi53c895: SET ACK not emulated (the chip drives ACK)");
+          if (set) this.ctx.log("unimp", "SET ACK not emulated (the chip drives ACK)");
           else if (this.ack) this.releaseAck(this.t);
         }
         r.SOCL = (r.SOCL & ~SBCL_ATN) | (this.atn ? SBCL_ATN : 0);
@@ -1420,7 +1420,7 @@ export class Lsi53c895 implements MmioDevice {
     r.DNAD = alt;
     r.SDID = id;
     if (d0 & IO_TARGET) {
-      this.ctx.log("unimp", "lsi53c895: RESELECT (target mode) not emulated");
+      this.ctx.log("unimp", "RESELECT (target mode) not emulated");
       this.raise(DSTAT_IID, 0, 0);
       return;
     }
@@ -1449,7 +1449,7 @@ export class Lsi53c895 implements MmioDevice {
       this.bus = BUS_SEL;
       const to = selectionTimeoutNs(r.STIME0);
       if (to > 0) this.armBus(EV_STO, won + to);
-      else this.ctx.log("guest-error", `lsi53c895: selection of absent ID ${id} with the selection timeout disabled (STIME0.SEL = 0)`);
+      else this.ctx.log("guest-error", `selection of absent ID ${id} with the selection timeout disabled (STIME0.SEL = 0)`);
       if (this.trace !== undefined) this.trace(`lsi: @${this.t} SELECT ${id}${this.atn ? " ATN" : ""}: no such target, STO at ${to > 0 ? won + to : "never"}`);
     } else {
       this.bus = BUS_CONN;
@@ -1469,13 +1469,13 @@ export class Lsi53c895 implements MmioDevice {
       return;
     }
     if (this.bus === BUS_CONN && this.ack && this.msgInPos === this.msgInLen && (this.after === A_COMPLETE || this.after === A_DISCONNECT)) {
-      this.ctx.log("guest-error", `lsi53c895: WAIT DISCONNECT at ${hex(pc)} with ACK still asserted; releasing it`);
+      this.ctx.log("guest-error", `WAIT DISCONNECT at ${hex(pc)} with ACK still asserted; releasing it`);
       this.releaseAck(this.t);
       this.t = Math.max(this.t, this.busFreeAt);
       return;
     }
     if (this.bus === BUS_CONN) {
-      this.ctx.log("guest-error", `lsi53c895: WAIT DISCONNECT at ${hex(pc)} while the target is in ${PHASE_NAMES[this.phase & 7]}: SCRIPTS hang`);
+      this.ctx.log("guest-error", `WAIT DISCONNECT at ${hex(pc)} while the target is in ${PHASE_NAMES[this.phase & 7]}: SCRIPTS hang`);
       this.waitBus(W_FOREVER, pc);
       return;
     }
@@ -1500,7 +1500,7 @@ export class Lsi53c895 implements MmioDevice {
       return;
     }
     if (this.bus !== BUS_FREE) {
-      this.ctx.log("guest-error", `lsi53c895: WAIT RESELECT at ${hex(pc)} while connected`);
+      this.ctx.log("guest-error", `WAIT RESELECT at ${hex(pc)} while connected`);
       this.raise(DSTAT_IID, 0, 0);
       return;
     }
@@ -1562,7 +1562,7 @@ export class Lsi53c895 implements MmioDevice {
     const r = this.r;
     const op = (d0 >>> 27) & 7;
     if (op > 3) {
-      this.ctx.log("guest-error", `lsi53c895: illegal transfer-control opcode ${op} at ${hex(pc)}`);
+      this.ctx.log("guest-error", `illegal transfer-control opcode ${op} at ${hex(pc)}`);
       this.raise(DSTAT_IID, 0, 0);
       return;
     }
@@ -1631,7 +1631,7 @@ export class Lsi53c895 implements MmioDevice {
     const n = d0 & 7;
     const reg = (d0 >>> 16) & 0xff;
     if (n === 0 || n > 4 || reg + n > 0x100) {
-      this.ctx.log("guest-error", `lsi53c895: illegal LOAD/STORE at ${hex(pc)} (${n} bytes at register 0x${reg.toString(16)})`);
+      this.ctx.log("guest-error", `illegal LOAD/STORE at ${hex(pc)} (${n} bytes at register 0x${reg.toString(16)})`);
       this.raise(DSTAT_IID, 0, 0);
       return;
     }
@@ -1808,7 +1808,7 @@ export class Lsi53c895 implements MmioDevice {
     // Between phases the target answers ATN at its next REQ (after ACK release when a
     // MSG IN byte is held); in a data/command phase it switches at once.
     if (this.bus === BUS_CONN && !this.ack && this.phase !== PH_MSG_OUT && this.phase !== PH_MSG_IN) {
-      this.ctx.log("unimp", `lsi53c895: ATN raised in ${PHASE_NAMES[this.phase & 7]}: the target goes to MSG OUT at once`);
+      this.ctx.log("unimp", `ATN raised in ${PHASE_NAMES[this.phase & 7]}: the target goes to MSG OUT at once`);
       this.after = this.nxConn ? A_PLAN : A_COMMAND;
       this.msgInLen = this.msgInPos = 0;
       this.enterPhase(PH_MSG_OUT, this.t);
@@ -1825,7 +1825,7 @@ export class Lsi53c895 implements MmioDevice {
       if (b & 0x80) {
         this.nxLun = b & 0x07; // IDENTIFY (bit 6: disconnect privilege, decided by the target)
       } else if (b === MSG_SIMPLE_TAG || b === MSG_HEAD_TAG || b === MSG_ORDERED_TAG) {
-        if (b !== MSG_SIMPLE_TAG) this.ctx.log("unimp", `lsi53c895: ${b === MSG_HEAD_TAG ? "HEAD OF QUEUE" : "ORDERED"} tag treated as SIMPLE`);
+        if (b !== MSG_SIMPLE_TAG) this.ctx.log("unimp", `${b === MSG_HEAD_TAG ? "HEAD OF QUEUE" : "ORDERED"} tag treated as SIMPLE`);
         this.nxTag = i < n ? m[i++] : 0;
       } else if (b === 0x01) {
         // Extended message (SDTR, WDTR, PPR, ...): the targets do not negotiate.
@@ -1837,7 +1837,7 @@ export class Lsi53c895 implements MmioDevice {
       } else if (b === MSG_ABORT || b === 0x0d || b === 0x0e || b === MSG_DEVICE_RESET) {
         const tg = this.targetById[this.nxId];
         if (b === MSG_DEVICE_RESET || b === 0x0e) tg?.busReset();
-        else if (this.nxTask) this.ctx.log("unimp", "lsi53c895: ABORT/ABORT TAG not passed to the target (no per-task abort in the contract)");
+        else if (this.nxTask) this.ctx.log("unimp", "ABORT/ABORT TAG not passed to the target (no per-task abort in the contract)");
         if (this.trace !== undefined) this.trace(`lsi: @${at} MSG OUT ${hex(b, 2)}: target releases the bus`);
         this.busRelease(at + this.timing.busFreeNs, false);
         return;

@@ -50,6 +50,10 @@
 //     RAM (ReadData, a scsi.ts DataInSource: one copy, not two); a write to any of them
 //     before then snapshots that read first.
 //   - Fault injection: bad-block ranges (read, write or both), a slowdown factor.
+//   - Guest errors go to ctx.log (host/device.ts), with or without a trace: a command
+//     refused as ILLEGAL REQUEST (bad opcode, field or LBA) or as overlapped, and DATA
+//     OUT with no write waiting for it. An opcode the real drive has and this model
+//     lacks (below) is logged as unimplemented.
 //
 // Not modelled: MODE SENSE/SELECT (WCE is an option here), READ/WRITE(6), (16),
 // VERIFY, FORMAT, REASSIGN BLOCKS, contingent allegiance / ACA (sense simply waits for
@@ -59,13 +63,14 @@
 // (opts.unitAttention; off by default so a driver's first command is not refused).
 //
 // Interface:
-//   new ScsiDisk(id, sched, backend, opts, rng, trace?)   ScsiTarget (scsi.ts)
+//   new ScsiDisk(id, ctx, backend, opts)   ScsiTarget (scsi.ts); ctx: host/device.ts
+//                                          TargetContext (clock, RNG, trace, log)
 //   injectMediumError(lba, count, kind), clearMediumErrors(), setSlowdown(f)
 //   stats          commands, bytes, cache hits, errors, mechanism busy ns
 //   reset()        power on; close(): flush and close the backend
 
 import type { Scheduler, Handler } from "../host/sched.js";
-import type { Rng } from "../host/rng.js";
+import type { TargetContext } from "../host/device.js";
 import {
   type ScsiTask, type ScsiPort, type ScsiTarget, STATUS_GOOD, STATUS_CHECK_CONDITION, STATUS_QUEUE_FULL,
   OP_TEST_UNIT_READY, OP_REQUEST_SENSE, OP_INQUIRY, OP_READ_CAPACITY_10, OP_READ_10, OP_WRITE_10,
@@ -106,6 +111,11 @@ const CDB_LENGTH = new Map<number, number>([
   [OP_TEST_UNIT_READY, 6], [OP_REQUEST_SENSE, 6], [OP_INQUIRY, 6], [OP_READ_CAPACITY_10, 10],
   [OP_READ_10, 10], [OP_WRITE_10, 10], [OP_SYNCHRONIZE_CACHE_10, 10],
 ]);
+
+/** Opcodes of commands the drive has that this model leaves out (see the header):
+ *  FORMAT UNIT, REASSIGN BLOCKS, READ(6), WRITE(6), MODE SELECT(6), MODE SENSE(6),
+ *  VERIFY(10), MODE SELECT(10), MODE SENSE(10). Refused the same way, logged "unimp". */
+const NOT_MODELLED = new Set([0x04, 0x07, 0x08, 0x0a, 0x15, 0x1a, 0x2f, 0x55, 0x5a]);
 
 const READ = 0;
 const WRITE = 1;
@@ -267,18 +277,15 @@ export class ScsiDisk implements ScsiTarget {
   private lastWasWrite = false;
   private readonly hReconnect: Handler;
   private readonly hDone: Handler;
+  private readonly sched: Scheduler;
+  private readonly trace: ((line: string) => void) | undefined;
 
-  constructor(
-    readonly id: number,
-    private readonly sched: Scheduler,
-    readonly backend: BlockBackend,
-    opts: ScsiDiskOptions = {},
-    rng?: Rng,
-    private readonly trace?: (line: string) => void,
-  ) {
+  constructor(readonly id: number, private readonly ctx: TargetContext, readonly backend: BlockBackend, opts: ScsiDiskOptions = {}) {
+    this.sched = ctx.sched;
+    this.trace = ctx.trace;
     this.capacity = backend.sectors;
     // The spindles of several disks are not synchronised: a seeded phase per disk.
-    const phaseNs = opts.model?.phaseNs ?? (rng ? rng.below(REV_NS) : 0);
+    const phaseNs = opts.model?.phaseNs ?? ctx.rng.below(REV_NS);
     // The geometry is fitted to the backend: every LBA the guest may address has a place.
     this.model = new DiskModel({ ...opts.model, capacityBlocks: backend.sectors, phaseNs });
     this.wce = opts.writeCache ?? true;
@@ -289,8 +296,8 @@ export class ScsiDisk implements ScsiTarget {
     this.inquiry = standardInquiry(opts.vendor ?? INQ_VENDOR, opts.product ?? INQ_PRODUCT, opts.revision ?? INQ_REVISION);
     for (const r of opts.faults?.mediumErrors ?? []) this.injectMediumError(r.lba, r.count, r.kind);
     if (opts.faults?.slowdown !== undefined) this.model.setSlowdown(opts.faults.slowdown, 0);
-    this.hReconnect = sched.handler(`disk${id}.reconnect`, (s) => this.onReconnect(s));
-    this.hDone = sched.handler(`disk${id}.done`, (s) => this.onDone(s));
+    this.hReconnect = this.sched.handler(`disk${id}.reconnect`, (s) => this.onReconnect(s));
+    this.hDone = this.sched.handler(`disk${id}.done`, (s) => this.onDone(s));
     this.reset();
   }
 
@@ -369,7 +376,7 @@ export class ScsiDisk implements ScsiTarget {
     }
     const len = CDB_LENGTH.get(op);
     if (len === undefined) {
-      if (this.trace) this.trace(`disk${this.id} guest-error: opcode 0x${op.toString(16)} not implemented`);
+      if (NOT_MODELLED.has(op)) this.ctx.log("unimp", `opcode 0x${op.toString(16)} not modelled; refused as ILLEGAL REQUEST`);
       return this.check(task, port, senseData(SK_ILLEGAL_REQUEST, ASC_INVALID_OPCODE, 0));
     }
     if (cdb.length < len) return this.check(task, port, invalidField(0));
@@ -395,7 +402,7 @@ export class ScsiDisk implements ScsiTarget {
     const e = this.tasks.find((x) => x.task === task)
       ?? this.tasks.find((x) => x.task !== null && x.task.initiatorId === task.initiatorId && x.task.tag === task.tag);
     if (e === undefined || e.kind !== WRITE || e.ready) {
-      if (this.trace) this.trace(`disk${this.id} guest-error: DATA OUT for no waiting write (tag ${task.tag})`);
+      this.ctx.log("guest-error", `DATA OUT for no waiting write (initiator ${task.initiatorId}, tag ${task.tag}) ignored`);
       return;
     }
     const good = Math.min(e.bad < 0 ? e.n : e.bad - e.lba, Math.floor(data.length / SECTOR));
@@ -682,6 +689,10 @@ export class ScsiDisk implements ScsiTarget {
     this.stats.checkConditions++;
     this.sense.set(task.initiatorId, sense);
     if (this.trace) this.trace(`disk${this.id} check i${task.initiatorId} tag${task.tag} key ${sense[2]} asc 0x${sense[12].toString(16)}`);
+    const why = guestMistake(sense);
+    if (why !== undefined && !(sense[12] === ASC_INVALID_OPCODE && NOT_MODELLED.has(task.cdb[0]))) {
+      this.ctx.log("guest-error", `${why} (opcode 0x${(task.cdb[0] ?? 0).toString(16)}, initiator ${task.initiatorId}, tag ${task.tag}): CHECK CONDITION`);
+    }
     port.connect({ task, status: STATUS_CHECK_CONDITION });
   }
 
@@ -773,6 +784,19 @@ export function senseData(key: number, asc: number, ascq: number, info?: number,
     s[17] = field.byte & 0xff;
   }
   return s;
+}
+
+/** What the guest did wrong, for a sense that reports a mistake of the initiator's
+ *  (not a medium error, a unit attention or an absent LUN, which are answers). */
+function guestMistake(s: Uint8Array): string | undefined {
+  const key = s[2] & 0x0f;
+  const asc = s[12];
+  if (key === SK_ABORTED_COMMAND && asc === ASC_OVERLAPPED_COMMANDS) return "a tag already in flight used again (overlapped commands)";
+  if (key !== SK_ILLEGAL_REQUEST) return undefined;
+  if (asc === ASC_INVALID_OPCODE) return "invalid opcode";
+  if (asc === ASC_LBA_OUT_OF_RANGE) return "LBA out of range";
+  if (asc === ASC_INVALID_FIELD_IN_CDB) return `invalid field in CDB byte ${(s[16] << 8) | s[17]}`;
+  return undefined;
 }
 
 function invalidField(byte: number, bit?: number): Uint8Array {

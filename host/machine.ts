@@ -73,7 +73,7 @@ export function buildMachine(config: BoardConfig, opts: MachineOptions = {}): Ma
       if (d.image) backend = openImage(d.image);
       else if (d.sizeBytes && d.sizeBytes > 0 && d.sizeBytes % 512 === 0) backend = new MemoryBackend(d.sizeBytes / 512);
       else throw new Error(`disk ${id}: give an image file or a size in bytes that is a multiple of 512`);
-      return new ScsiDisk(id, board.sched, backend, { faults: d.faults, writeCache: d.writeCache }, board.rng.fork(`disk${id}`), trace(`disk${id}`));
+      return new ScsiDisk(id, board.targetContext(`disk${id}`, trace(`disk${id}`)), backend, { faults: d.faults, writeCache: d.writeCache });
     });
     m.scsi = new Lsi53c895(board.deviceContext("lsi53c895", sc.cpu, IRQ_SCSI, trace("lsi53c895")), m.disks, { base: SCSI_BASE });
     board.addDevice(SCSI_BASE, m.scsi);

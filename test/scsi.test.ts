@@ -261,9 +261,13 @@ describe("sym53c8xx driver on the board (guest-driven)", () => {
     expect(busy).toBeGreaterThan(0.97);
   });
 
-  it("(d) nothing crashes the host: no fault, no guest-error log, the SCRIPTS back in WAIT RESELECT, no task left on a disk", () => {
+  it("(d) nothing crashes the host: no fault, no guest-error log but the three bad commands the guest sent on purpose, the SCRIPTS back in WAIT RESELECT, no task left on a disk", () => {
     checkGuest(r);
-    expect(r.guestErrors).toEqual([]);
+    expect(r.guestErrors).toEqual([
+      expect.stringMatching(/^disk0: invalid opcode \(opcode 0x[0-9a-f]+, initiator 7, tag \d+\): CHECK CONDITION$/),
+      expect.stringMatching(/^disk0: invalid field in CDB byte 2 \(opcode 0x12, /),
+      expect.stringMatching(/^disk2: LBA out of range \(opcode 0x28, /),
+    ]);
     r.m.board.run(r.m.board.sched.now + 10_000_000);
     const s = r.m.scsi!;
     expect(s.read(R.ISTAT1, 1) & 0x02).toBe(0x02); // SRUN: waiting for a reselection or SIGP
