@@ -76,7 +76,7 @@ import {
   OP_TEST_UNIT_READY, OP_REQUEST_SENSE, OP_INQUIRY, OP_READ_CAPACITY_10, OP_READ_10, OP_WRITE_10,
   OP_SYNCHRONIZE_CACHE_10, SK_NO_SENSE, SK_MEDIUM_ERROR, SK_ILLEGAL_REQUEST, SK_UNIT_ATTENTION, SK_ABORTED_COMMAND,
   ASC_INVALID_OPCODE, ASC_LBA_OUT_OF_RANGE, ASC_INVALID_FIELD_IN_CDB, ASC_LUN_NOT_SUPPORTED,
-  ASC_UNRECOVERED_READ_ERROR, ASC_WRITE_ERROR, ASC_POWER_ON_RESET,
+  ASC_UNRECOVERED_READ_ERROR, ASC_WRITE_ERROR, ASC_POWER_ON_RESET, ASC_OVERLAPPED_COMMANDS, SENSE_FIXED_LEN,
 } from "./scsi.js";
 import {
   DiskModel, type DiskModelOptions, HIT, STREAM, REV_NS, WRITE_BACK_BLOCKS, WRITE_HIT_OVERHEAD_AFTER_READ_NS, WRITE_HIT_OVERHEAD_AFTER_WRITE_NS, WRITE_MISS_OVERHEAD_AFTER_READ_NS,
@@ -87,8 +87,6 @@ import type { DataInSource } from "./scsi.js";
 
 // ---- Constants -------------------------------------------------------------------------
 
-/** ASC 4Eh/00h OVERLAPPED COMMANDS ATTEMPTED (SPC-2 annex D). */
-export const ASC_OVERLAPPED_COMMANDS = 0x4e;
 /** Tasks the disk accepts at once (brief; the Linux aic7xxx log shows depth 253 granted
  *  by the host side, the drive's own limit is not in our sources). */
 export const QUEUE_DEPTH = 64;
@@ -104,7 +102,7 @@ export const INQ_REVISION = "UCH0";
 const INQ_VERSION = 0x03;
 /** Byte 7 of standard INQUIRY data: WBus16 | Sync | CmdQue. */
 const INQ_FLAGS = 0x20 | 0x10 | 0x02;
-const SENSE_LEN = 18;
+const SENSE_LEN = SENSE_FIXED_LEN;
 
 /** The opcodes implemented, with their CDB lengths. */
 const CDB_LENGTH = new Map<number, number>([

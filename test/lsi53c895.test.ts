@@ -17,13 +17,13 @@ import {
   type Connection, type ScsiPort, type ScsiTarget, type ScsiTask,
   OP_INQUIRY, OP_READ_10, OP_TEST_UNIT_READY, OP_WRITE_10, STATUS_CHECK_CONDITION, STATUS_GOOD,
 } from "../devices/scsi.js";
+import { Lsi53c895, type Lsi53c895Options, LSI_TIMING, R, REGS, selectionTimeoutNs, cdbLength } from "../devices/lsi53c895.js";
 import {
-  Lsi53c895, type Lsi53c895Options, LSI_TIMING, R, REGS, selectionTimeoutNs, cdbLength,
   DCNTL_COM, DCNTL_SSM, DCNTL_STD, DCNTL_IRQD, DMODE_MAN, DSTAT_ABRT, DSTAT_BF, DSTAT_DFE, DSTAT_IID, DSTAT_SIR, DSTAT_SSI,
   ISTAT_ABRT, ISTAT_CON, ISTAT_DIP, ISTAT_INTF, ISTAT_SIGP, ISTAT_SIP, ISTAT_SRST, SCID_RRE, SCNTL1_RST,
   SIST0_MA, SIST0_RST, SIST0_SGE, SIST0_UDC, SIST0_PAR, SIST1_GEN, SIST1_STO, SIST1_HTH, SIST1_SBMC,
   DSTAT_MDPE, PH_STATUS,
-} from "../devices/lsi53c895.js";
+} from "../common/lsi-regs.js";
 import * as A from "./scripts-asm.js";
 
 const RAM = 16 << 20;
