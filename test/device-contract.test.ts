@@ -7,12 +7,13 @@ import { describe, expect, it } from "vitest";
 import { Board } from "../host/board.js";
 import { defaultBoard, type BoardConfig } from "../host/config.js";
 import type { LogKind } from "../host/device.js";
-import { AceNic, R as ACE } from "../devices/acenic.js";
+import { AceNic } from "../devices/acenic.js";
 import { Lsi53c895 } from "../devices/lsi53c895.js";
 import { ScsiDisk } from "../devices/scsi-disk.js";
 import { MemoryBackend } from "../devices/block-backend.js";
 import type { Connection, ScsiTask } from "../devices/scsi.js";
 import { IRQ_NIC, IRQ_SCSI } from "../common/platform.js";
+import { GigLnkState } from "../common/acenic-regs.js";
 
 /** A board whose CPUs are host-driven (no guest): the devices are driven from here. */
 function board(): { b: Board; logs: Array<[LogKind, string]> } {
@@ -35,7 +36,7 @@ describe("every device reports guest errors through its context, with the same k
   it("AceNIC: a write to a read-only register, an access where no register is", () => {
     const { b, logs } = board();
     const nic = new AceNic(b.deviceContext("acenic", 1, IRQ_NIC), { mac: "02:00:00:00:00:01" });
-    nic.write(ACE.GigLnkState, 4, 0xffffffff);
+    nic.write(GigLnkState, 4, 0xffffffff);
     nic.read(0x3000, 4);
     nic.write(0x3000, 4, 1);
     expect(logs.map(([k]) => k)).toEqual(["guest-error", "guest-error", "guest-error"]);
