@@ -169,7 +169,7 @@ export abstract class LsiBus {
       this.targetById[tg.id] = tg;
     }
     for (let id = 0; id < 16; id++) this.ports.push({ connect: (c) => this.targetConnect(id, c) });
-    const ev = opts.name ?? "lsi"; // event names in traces
+    const ev = this.name === "lsi53c895" ? "lsi" : this.name; // event names in traces
     this.scriptTimer = new DueTimer(this.sched, `${ev}.scripts`, () => this.onScriptTimer());
     this.busTimer = new DueTimer(this.sched, `${ev}.bus`, () => this.onBusTimer());
     this.arbTimer = new DueTimer(this.sched, `${ev}.arb`, () => this.tryArbitrate());

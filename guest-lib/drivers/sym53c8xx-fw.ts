@@ -10,12 +10,13 @@
 //
 // fwAssemble(hcb) assembles it in two passes (labels first, then the words, written
 // straight into the chip's SCRIPTS RAM through the register window) with the HCB's
-// address patched in; the script runs at its bus address in that RAM (SCSI_BASE +
-// 0x1000), so its constants and jumps are absolute addresses there. Encodings:
+// address patched in; the script runs at its bus address in that RAM (the chip's base
+// + 0x1000), so its constants and jumps are absolute addresses there. Encodings:
 // common/lsi-regs.ts (Linux's sym_defs.h, DEVICES-REF.md A), as test/scripts-asm.ts. A
 // condition carries its own if-true bit (TC_TRUE).
 //
 // Interface:
+//   fwPlace(base)               the chip's window is at base (default SCSI_BASE)
 //   fwAssemble(hcb): u32        words written (> FW_RAM_WORDS: does not fit, nothing run)
 //   fwAt(label): u32            bus address of a label (L_*)
 //   MAX_SG, CCB_SENSE, CCB_SHIFT   the driver's own (the layout the SCRIPTS share with
@@ -86,8 +87,16 @@ let asmWords: u32 = 0;
 
 // @ts-ignore: decorator
 @inline function L(l: i32): u32 { return unchecked(labels[l]); }
+/** Bus address of the chip's SCRIPTS RAM (fwPlace moves it with the chip). A literal,
+ *  checked at compile time, for the reason sym53c8xx.ts gives for symBase. */
+let ramBase: u32 = 0xfe001000;
+// @ts-ignore: a constant condition, decided at compile time (no code)
+if (<u32>SCSI_BASE + RAM_OFF != 0xfe001000) ERROR("sym53c8xx-fw: ramBase must start at SCSI_BASE + RAM_OFF");
 // @ts-ignore: decorator
-@inline function scriptAddr(): u32 { return <u32>SCSI_BASE + RAM_OFF + (asmWords << 2); }
+@inline function scriptAddr(): u32 { return ramBase + (asmWords << 2); }
+
+/** The chip's register window is at `base` (its SCRIPTS RAM at base + RAM_OFF). */
+export function fwPlace(base: u32): void { ramBase = base + RAM_OFF; }
 
 export function fwAt(l: i32): u32 { return L(l); }
 
@@ -105,7 +114,7 @@ function label(l: i32): void {
   if (asmPass == 1) unchecked(labels[l] = scriptAddr());
 }
 function word(v: u32): void {
-  if (asmPass == 2) mmio_write(<u32>SCSI_BASE + RAM_OFF + (asmWords << 2), 4, v);
+  if (asmPass == 2) mmio_write(ramBase + (asmWords << 2), 4, v);
   asmWords++;
 }
 function insn(d0: u32, d1: u32): void { word(d0); word(d1); }

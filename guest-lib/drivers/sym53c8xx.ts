@@ -40,6 +40,8 @@
 //
 // Interface (kernels see a command interface, not registers; STYLE.md practice 8):
 //   symInit(onReady)                  bring-up; onReady() once the bus has settled
+//   symInitAt(base, onReady)          the same for the controller whose register window
+//                                     is at `base` (default: SCSI_BASE)
 //   symIntr()                         from irq(IRQ_SCSI)
 //   symSubmit(target, cdbAddr, cdbLen, dataAddr, dataLen, write, cookie): bool
 //                                     a tagged command; false = no free slot (or down)
@@ -69,6 +71,7 @@ import {
 import {
   fwAssemble, fwAt, FW_RAM_WORDS, MAX_SG, CCB_SENSE, CCB_SHIFT,
   L_START, L_IDLE, L_SELECT_JOB, L_DISPATCH, L_DATA_IN, L_DATA_IN_END, L_DATA_OUT, L_DATA_OUT_END, L_PM_IN, L_PM_OUT,
+  fwPlace,
 } from "./sym53c8xx-fw";
 import {
   HCB_TARGTBL, HCB_IDLECCB, HCB_STARTQ, HCB_STARTPOS, HCB_DONEPOS, HCB_DONEQ, HCB_SIZE, SQ_SLOTS, DQ_SLOTS, TCB_SIZE,
@@ -176,24 +179,45 @@ function noDone(cookie: u32, status: u32, key: u32, asc: u32, ascq: u32, info: u
 let onReady: () => void = nothing;
 let onDone: (cookie: u32, status: u32, key: u32, asc: u32, ascq: u32, info: u32) => void = noDone;
 
+// Where the chip is: its register window's base, SCSI_BASE unless symInitAt says
+// otherwise (one controller per kernel); an access adds the register's offset at run
+// time, as Linux's sym does (np->s.mmio_va + reg). The initial value is a literal,
+// checked against SCSI_BASE when the guest is built: AssemblyScript gives a global a
+// static initial value only when it is a literal, and then in a kernel that never calls
+// symInitAt the global is never written, binaryen folds it into every access, and the
+// accesses cost what accesses at a constant address cost (HiTactix's metered cycles,
+// hence the experiments' trace hashes, do not depend on this parameter).
+let symBase: u32 = 0xfe000000;
+// @ts-ignore: a constant condition, decided at compile time (no code)
+if (<u32>SCSI_BASE != 0xfe000000) ERROR("sym53c8xx: symBase must start at SCSI_BASE");
+
 // @ts-ignore: decorator
-@inline function rd8(off: u32): u32 { return mmio_read(<u32>SCSI_BASE + off, 1); }
+@inline function rd8(off: u32): u32 { return mmio_read(symBase + off, 1); }
 // @ts-ignore: decorator
-@inline function rd16(off: u32): u32 { return mmio_read(<u32>SCSI_BASE + off, 2); }
+@inline function rd16(off: u32): u32 { return mmio_read(symBase + off, 2); }
 // @ts-ignore: decorator
-@inline function rd32(off: u32): u32 { return mmio_read(<u32>SCSI_BASE + off, 4); }
+@inline function rd32(off: u32): u32 { return mmio_read(symBase + off, 4); }
 // @ts-ignore: decorator
-@inline function wr8(off: u32, v: u32): void { mmio_write(<u32>SCSI_BASE + off, 1, v); }
+@inline function wr8(off: u32, v: u32): void { mmio_write(symBase + off, 1, v); }
 // @ts-ignore: decorator
-@inline function wr16(off: u32, v: u32): void { mmio_write(<u32>SCSI_BASE + off, 2, v); }
+@inline function wr16(off: u32, v: u32): void { mmio_write(symBase + off, 2, v); }
 // @ts-ignore: decorator
-@inline function wr32(off: u32, v: u32): void { mmio_write(<u32>SCSI_BASE + off, 4, v); }
+@inline function wr32(off: u32, v: u32): void { mmio_write(symBase + off, 4, v); }
 // @ts-ignore: decorator
 @inline function ccbOf(s: u32): usize { return sym.ccbs + (<usize>s << CCB_SHIFT); }
 
 // ---------------------------------------------------------------------------------
 // Init
 
+/** symInit for the controller whose register window is at `base` (a second
+ *  LSI53C895 at another address; this driver drives one controller per kernel). */
+export function symInitAt(base: u32, ready: () => void): void {
+  symBase = base;
+  fwPlace(base);
+  symInit(ready);
+}
+
+/** Bring up the controller at SCSI_BASE (or where symInitAt moved the driver). */
 export function symInit(ready: () => void): void {
   onReady = ready;
   if (sym.hcb == 0) allocate();
@@ -302,7 +326,7 @@ function onGen(): void {
     wr32(DSP, fwAt(L_START)); // the SCRIPTS take whatever was queued meanwhile
     if (!sym.announced) {
       sym.announced = true;
-      cputs("sym: 53c895 at "); cputx(<u32>SCSI_BASE); cputs(", SCSI ID "); cputu(HOST_ID);
+      cputs("sym: 53c895 at "); cputx(symBase); cputs(", SCSI ID "); cputu(HOST_ID);
       cputs(", "); cputu(NSLOT); kprint(" tags");
       onReady();
     }
