@@ -5,8 +5,8 @@
 // (test/hw-constants.test.ts checks that nothing defines them again).
 //
 // This file compiles as TypeScript and as AssemblyScript: constants only, no imports,
-// each typed u32 (common/as-types.d.ts; AssemblyScript would take an untyped literal
-// >= 2^31, such as LNK_UP, as i64).
+// each typed u32, so that AssemblyScript gives them one type whatever their value
+// (common/as-types.d.ts says why, and what u32 is to TypeScript).
 //
 // Sources (DEVICES-REF.md section B): [S4] Linux acenic.h (register names, as the fields
 // of struct ace_regs, and bits), [S5] FreeBSD if_tireg.h (gen_info, descriptors,

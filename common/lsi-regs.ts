@@ -5,8 +5,8 @@
 // disagree (test/hw-constants.test.ts checks that nothing defines them again).
 //
 // This file compiles as TypeScript and as AssemblyScript: constants only, no imports,
-// each typed u32 (common/as-types.d.ts tells TypeScript what u32 is; AssemblyScript
-// would otherwise take a literal >= 2^31, such as a SCRIPTS opcode, as i64).
+// each typed u32, so that AssemblyScript gives them one type whatever their value
+// (common/as-types.d.ts says why, and what u32 is to TypeScript).
 //
 // Sources (DEVICES-REF.md section A): [S7] the LSI53C895A technical manual, chapter 5
 // "Registers" (offsets, bits) and chapter 6 "SCRIPTS Instruction Set" (encodings);

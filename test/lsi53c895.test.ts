@@ -205,9 +205,9 @@ const HCB = 0x10000;
 const TCBS = 0x11000; // + id * TCB_SIZE
 const CCBS = 0x20000; // + slot * CCB_STRIDE
 const CCB_STRIDE = 0x200;
-const SIEN0 = SIST0_MA | SIST0_SGE | SIST0_UDC | SIST0_RST | SIST0_PAR;
-const SIEN1 = SIST1_STO | SIST1_HTH | SIST1_SBMC;
-const DIEN = DSTAT_MDPE | DSTAT_BF | DSTAT_SIR | DSTAT_IID | DSTAT_ABRT;
+const SIEN0_VAL = SIST0_MA | SIST0_SGE | SIST0_UDC | SIST0_RST | SIST0_PAR;
+const SIEN1_VAL = SIST1_STO | SIST1_HTH | SIST1_SBMC;
+const DIEN_VAL = DSTAT_MDPE | DSTAT_BF | DSTAT_SIR | DSTAT_IID | DSTAT_ABRT;
 const ISR_LATENCY_NS = 2000;
 
 interface Cmd {
@@ -271,8 +271,8 @@ class RefDriver {
     wr(b, R.CTEST4, 1, 0);
     wr(b, R.DCNTL, 1, DCNTL_COM);
     wr(b, R.STIME0, 1, 0x0c); // STO 256 ms
-    wr(b, R.SIEN0, 2, SIEN0 | (SIEN1 << 8));
-    wr(b, R.DIEN, 1, DIEN);
+    wr(b, R.SIEN0, 2, SIEN0_VAL | (SIEN1_VAL << 8));
+    wr(b, R.DIEN, 1, DIEN_VAL);
     // host structures
     const m = b.mem.dv;
     for (let i = 0; i < A.HCB_SIZE; i += 4) m.setUint32(HCB + i, 0, true);

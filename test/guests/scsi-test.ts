@@ -30,6 +30,7 @@
 // now(). Reports through ktest lines; DONE at the end.
 
 import { IRQ_SCSI } from "../../common/platform";
+import { STATUS_GOOD, STATUS_CHECK_CONDITION } from "../../common/scsi-defs";
 import { cpuId, now, bootArg } from "../../guest-lib/cpu";
 import { dmaAlloc } from "../../guest-lib/dma";
 import { kprint } from "../../guest-lib/console";
@@ -56,8 +57,6 @@ const MAX_DEPTH: u32 = 8;
 const NREGION: u32 = 5; // pattern regions per disk
 const REGION_MAX: u32 = 64; // blocks
 const HIT_LBA: u64 = 1000000;
-const STATUS_GOOD: u32 = 0;
-const STATUS_CHECK: u32 = 2;
 
 // Configuration (boot arguments)
 let mode: u32 = 0;
@@ -329,7 +328,7 @@ function errLbaRange(): void {
 }
 
 function checkSense(name: string, key: u32, asc: u32): void {
-  let ok = unchecked(resStatus[0]) == STATUS_CHECK && unchecked(resKey[0]) == key && unchecked(resAsc[0]) == asc && unchecked(resAscq[0]) == 0;
+  let ok = unchecked(resStatus[0]) == STATUS_CHECK_CONDITION && unchecked(resKey[0]) == key && unchecked(resAsc[0]) == asc && unchecked(resAscq[0]) == 0;
   kcheck(name, ok);
   if (!ok) { kvalue("status", unchecked(resStatus[0])); kvalue("key", unchecked(resKey[0])); kvalue("asc", unchecked(resAsc[0])); }
 }
