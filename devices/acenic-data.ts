@@ -11,7 +11,8 @@
 //   REGS, R, RegDef, REG_AT, W(off)      the register table; offsets by name; word index
 //   AceNicTiming, ACENIC_TIMING          every timing constant, with its source
 //   AceNicOptions, RxRing                options; an RX producer ring as the firmware caches it
-//   ST_U64, CMD_STAT                     statistics words written as u64; per-command counters
+//   ST_U64, CMD_STAT, MAC_STAT_WORD      statistics words written as u64; per-command counters;
+//                                        the MAC statistics registers' sources
 //   MAX_FRAME, MAX_TX_FRAGS, TX_STAGING, PCI_STATUS_BITS
 //   addr64, isBroadcast, hex, parseMac
 
@@ -133,6 +134,16 @@ export const TX_STAGING = 16384;
 
 /** Statistics words (common/acenic-regs.ts ST_*) the NIC writes as u64, low word first. */
 export const ST_U64 = [ST_IN_OCTETS, ST_IN_UCAST, ST_IN_MCAST, ST_IN_BCAST, ST_OUT_OCTETS, ST_OUT_UCAST, ST_OUT_MCAST, ST_OUT_BCAST];
+/** The MAC statistics registers 0x480-0x4FF (Linux struct ace_mac_stats), by word: the
+ *  statistics-block counter each reads (-1: not kept, reads 0). */
+export const MAC_STAT_WORD = new Int16Array(32).fill(-1);
+MAC_STAT_WORD[18] = A.ST_FCS_ERRORS; // crc_err
+MAC_STAT_WORD[24] = A.ST_RX_DROP_ULA; // drop_ula
+MAC_STAT_WORD[25] = A.ST_RX_DROP_MCAST; // drop_mc
+MAC_STAT_WORD[27] = A.ST_RX_DROP_SPACE; // drop_space
+MAC_STAT_WORD[29] = A.ST_IN_BCAST; // kept_bc
+MAC_STAT_WORD[30] = A.ST_IN_MCAST; // kept_mc
+MAC_STAT_WORD[31] = A.ST_IN_UCAST; // kept_uc
 /** ti_stats nicCmds* word for each command opcode (-1: counted as unknown). */
 export const CMD_STAT = [-1, 56, 57, 58, 59, 60, -1, -1, 61, 62, 63, 64, 65, 66, 67, 68, 69, 71];
 

@@ -83,11 +83,10 @@ import {
   HostCtrl, LocalCtrl, PciState, WinBase, WinData, CpuCtrl, SramAddr, SramData, MacStats, Mb0Lo, CmdPrd, TxPrd,
   RxStdPrd, RxJumboPrd, RxMiniPrd, TuneStatTicks, MiscCfg, Window, HC_IN_INT, HC_CLR_INT, HC_HW_RESET, HC_BYTE_SWAP,
   HC_WORD_SWAP, HC_MASK_INTS, HC_REV_SHIFT, TIGON_II_REV, LC_EEPROM_DIN, LC_EEPROM_DOUT, LC_EEPROM_OUT_EN,
-  LC_EEPROM_CLK, LC_SRAM_BANK_512K, CPU_RESET, CPU_HALT, CMD_RING_ENTRIES, ST_FCS_ERRORS, ST_RX_DROP_ULA,
-  ST_RX_DROP_MCAST, ST_RX_DROP_SPACE, ST_IN_BCAST, ST_IN_MCAST, ST_IN_UCAST,
+  LC_EEPROM_CLK, LC_SRAM_BANK_512K, CPU_RESET, CPU_HALT, CMD_RING_ENTRIES,
 } from "../common/acenic-regs.js";
 import { AceNicRx } from "./acenic-rx.js";
-import { REGS, REG_AT, W, PCI_STATUS_BITS, hex, type AceNicOptions } from "./acenic-data.js";
+import { REGS, REG_AT, W, PCI_STATUS_BITS, MAC_STAT_WORD, hex, type AceNicOptions } from "./acenic-data.js";
 
 export { REGS, R, ACENIC_TIMING, parseMac } from "./acenic-data.js";
 export type { RegDef, AceNicTiming, AceNicOptions } from "./acenic-data.js";
@@ -276,25 +275,8 @@ export class AceNic extends AceNicRx implements MmioDevice, Endpoint {
 
   /** MAC statistics registers 0x480-0x4FF (Linux struct ace_mac_stats), live. */
   private macStat(i: number): number {
-    const s = this.stat;
-    switch (i) {
-      case 18: // crc_err
-        return s[ST_FCS_ERRORS] >>> 0;
-      case 24: // drop_ula
-        return s[ST_RX_DROP_ULA] >>> 0;
-      case 25: // drop_mc
-        return s[ST_RX_DROP_MCAST] >>> 0;
-      case 27: // drop_space
-        return s[ST_RX_DROP_SPACE] >>> 0;
-      case 29: // kept_bc
-        return s[ST_IN_BCAST] >>> 0;
-      case 30: // kept_mc
-        return s[ST_IN_MCAST] >>> 0;
-      case 31: // kept_uc
-        return s[ST_IN_UCAST] >>> 0;
-      default:
-        return 0;
-    }
+    const w = MAC_STAT_WORD[i];
+    return w < 0 ? 0 : this.stat[w] >>> 0;
   }
 
   // -------------------------------------------------------------------------------

@@ -269,21 +269,15 @@ export class Lsi53c895 extends LsiScripts implements MmioDevice {
         if (sh === 24 && !(r.DMODE & DMODE_MAN) && !this.inStep) this.startScripts("DSP");
         return;
       case "DIEN":
-        r.DIEN = v;
+      case "SIEN0":
+      case "SIEN1":
+        (r as unknown as Record<RegName, number>)[d.name] = v; // an enable mask: the line may change
         this.updateIrq();
         return;
       case "DCNTL":
         r.DCNTL = v & ~DCNTL_STD;
         this.updateIrq(); // IRQD gates the pin
         if (v & DCNTL_STD && !this.inStep) this.startScripts("STD");
-        return;
-      case "SIEN0":
-        r.SIEN0 = v;
-        this.updateIrq();
-        return;
-      case "SIEN1":
-        r.SIEN1 = v;
-        this.updateIrq();
         return;
       case "STIME0":
         if (v & STIME0_HTH) this.ctx.log("unimp", "STIME0.HTH (handshake-to-handshake timer) not emulated");
