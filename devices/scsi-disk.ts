@@ -64,6 +64,7 @@
 //
 // Interface:
 //   new ScsiDisk(id, ctx, backend, opts)   ScsiTarget (scsi.ts); ctx: host/device.ts
+// (data formats, sense and read buffers: scsi-data.ts)
 //                                          TargetContext (clock, RNG, trace, log)
 //   injectMediumError(lba, count, kind), clearMediumErrors(), setSlowdown(f)
 //   stats          commands, bytes, cache hits, errors, mechanism busy ns
@@ -75,7 +76,7 @@ import {
   type ScsiTask, type ScsiPort, type ScsiTarget, STATUS_GOOD, STATUS_CHECK_CONDITION, STATUS_QUEUE_FULL,
   OP_TEST_UNIT_READY, OP_REQUEST_SENSE, OP_INQUIRY, OP_READ_CAPACITY_10, OP_READ_10, OP_WRITE_10,
   OP_SYNCHRONIZE_CACHE_10, SK_NO_SENSE, SK_MEDIUM_ERROR, SK_ILLEGAL_REQUEST, SK_UNIT_ATTENTION, SK_ABORTED_COMMAND,
-  ASC_INVALID_OPCODE, ASC_LBA_OUT_OF_RANGE, ASC_INVALID_FIELD_IN_CDB, ASC_LUN_NOT_SUPPORTED,
+  ASC_INVALID_OPCODE, ASC_LBA_OUT_OF_RANGE, ASC_LUN_NOT_SUPPORTED,
   ASC_UNRECOVERED_READ_ERROR, ASC_WRITE_ERROR, ASC_POWER_ON_RESET, ASC_OVERLAPPED_COMMANDS, SENSE_FIXED_LEN,
 } from "./scsi.js";
 import {
@@ -83,7 +84,7 @@ import {
   WRITE_MISS_OVERHEAD_AFTER_WRITE_NS,
 } from "./disk-model.js";
 import { type BlockBackend, SECTOR } from "./block-backend.js";
-import type { DataInSource } from "./scsi.js";
+import { ReadData, standardInquiry, senseData, invalidField, guestMistake, putAscii, be32, putBe32, hex } from "./scsi-data.js";
 
 // ---- Constants -------------------------------------------------------------------------
 
@@ -94,14 +95,11 @@ export const QUEUE_DEPTH = 64;
  *  reselection so a burst ends with the media (the controller times the bus). */
 export const ULTRA2_BYTES_PER_S = 80_000_000;
 /** INQUIRY identity: Linux boot logs of the Ultra2 drive on aic7890 ("Vendor: QUANTUM
- *  Model: ATLAS 10K 18WLS Rev: UCH0", TIMING-REF A "Interface"); ANSI version 3 (SPC)
- *  as those logs report. */
+ *  Model: ATLAS 10K 18WLS Rev: UCH0", TIMING-REF A "Interface"); the ANSI version (3,
+ *  SPC) those logs report is in scsi-data.ts. */
 export const INQ_VENDOR = "QUANTUM";
 export const INQ_PRODUCT = "ATLAS 10K 18WLS";
 export const INQ_REVISION = "UCH0";
-const INQ_VERSION = 0x03;
-/** Byte 7 of standard INQUIRY data: WBus16 | Sync | CmdQue. */
-const INQ_FLAGS = 0x20 | 0x10 | 0x02;
 const SENSE_LEN = SENSE_FIXED_LEN;
 
 /** The opcodes implemented, with their CDB lengths. */
@@ -186,50 +184,6 @@ interface Entry {
   paceEndNs: number;
   /** Scheduler events still to fire for it. */
   events: number;
-}
-
-/**
- * A read's blocks [lba, lba + n), left in the backend until the controller copies them
- * out (DataInSource). snapshot() takes a copy first, for a write that is about to
- * change them; `open` is false once the last byte has been copied out.
- */
-class ReadData implements DataInSource {
-  readonly length: number;
-  open = true;
-  private snap: Uint8Array | null = null;
-
-  constructor(private readonly backend: BlockBackend, readonly lba: number, readonly n: number) {
-    this.length = n * SECTOR;
-  }
-
-  copyTo(from: number, n: number, dst: Uint8Array, dstOff: number): void {
-    if (from < 0 || n < 0 || from + n > this.length) throw new RangeError(`read data: bytes [${from}, ${from + n}) of ${this.length}`);
-    if (from + n === this.length) this.open = false;
-    if (n === 0) return;
-    if (this.snap !== null) {
-      dst.set(this.snap.subarray(from, from + n), dstOff);
-    } else if (from % SECTOR === 0 && n % SECTOR === 0) {
-      this.backend.read(this.lba + from / SECTOR, n / SECTOR, dst, dstOff);
-    } else {
-      // Part of a sector (a controller's odd-sized scatter entry): read the whole ones.
-      const first = Math.floor(from / SECTOR);
-      const count = Math.ceil((from + n) / SECTOR) - first;
-      const tmp = new Uint8Array(count * SECTOR);
-      this.backend.read(this.lba + first, count, tmp, 0);
-      const at = from - first * SECTOR;
-      dst.set(tmp.subarray(at, at + n), dstOff);
-    }
-  }
-
-  overlaps(lba: number, n: number): boolean {
-    return lba < this.lba + this.n && this.lba < lba + n;
-  }
-
-  snapshot(): void {
-    if (this.snap !== null) return;
-    this.snap = new Uint8Array(this.length);
-    this.backend.read(this.lba, this.n, this.snap, 0);
-  }
 }
 
 // ---- The target ----------------------------------------------------------------------------
@@ -745,79 +699,4 @@ export class ScsiDisk implements ScsiTarget {
   private busNs(bytes: number): number {
     return Math.ceil((bytes * 1e9) / this.busBps);
   }
-}
-
-// ---- Data formats --------------------------------------------------------------------------
-
-/** Standard INQUIRY data, 36 bytes (SPC-2 6.4.2). */
-function standardInquiry(vendor: string, product: string, revision: string): Uint8Array {
-  const d = new Uint8Array(36);
-  d[0] = 0x00; // qualifier 0, direct-access block device
-  d[2] = INQ_VERSION;
-  d[3] = 0x02; // response data format 2
-  d[4] = d.length - 5; // additional length
-  d[7] = INQ_FLAGS;
-  putAscii(d, 8, vendor, 8);
-  putAscii(d, 16, product, 16);
-  putAscii(d, 32, revision, 4);
-  return d;
-}
-
-/**
- * Fixed-format sense data (SPC-2 7.20.2), 18 bytes: response code 70h (| VALID when
- * INFORMATION holds an LBA), sense key, INFORMATION, additional length 10, ASC, ASCQ,
- * and the sense-key-specific field pointer when given.
- */
-export function senseData(key: number, asc: number, ascq: number, info?: number, field?: { byte: number; bit?: number }): Uint8Array {
-  const s = new Uint8Array(SENSE_LEN);
-  s[0] = 0x70 | (info !== undefined ? 0x80 : 0);
-  s[2] = key & 0x0f;
-  if (info !== undefined) putBe32(s, 3, info);
-  s[7] = SENSE_LEN - 8;
-  s[12] = asc;
-  s[13] = ascq;
-  if (field !== undefined) {
-    s[15] = 0x80 | 0x40 | (field.bit !== undefined ? 0x08 | field.bit : 0); // SKSV, C/D = CDB, BPV
-    s[16] = field.byte >> 8;
-    s[17] = field.byte & 0xff;
-  }
-  return s;
-}
-
-/** What the guest did wrong, for a sense that reports a mistake of the initiator's
- *  (not a medium error, a unit attention or an absent LUN, which are answers). */
-function guestMistake(s: Uint8Array): string | undefined {
-  const key = s[2] & 0x0f;
-  const asc = s[12];
-  if (key === SK_ABORTED_COMMAND && asc === ASC_OVERLAPPED_COMMANDS) return "a tag already in flight used again (overlapped commands)";
-  if (key !== SK_ILLEGAL_REQUEST) return undefined;
-  if (asc === ASC_INVALID_OPCODE) return "invalid opcode";
-  if (asc === ASC_LBA_OUT_OF_RANGE) return "LBA out of range";
-  if (asc === ASC_INVALID_FIELD_IN_CDB) return `invalid field in CDB byte ${(s[16] << 8) | s[17]}`;
-  return undefined;
-}
-
-function invalidField(byte: number, bit?: number): Uint8Array {
-  return senseData(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB, 0, undefined, { byte, bit });
-}
-
-function putAscii(d: Uint8Array, off: number, text: string, len: number): void {
-  for (let i = 0; i < len; i++) d[off + i] = i < text.length ? text.charCodeAt(i) & 0x7f : 0x20;
-}
-
-function be32(d: Uint8Array, off: number): number {
-  return ((d[off] << 24) >>> 0) + (d[off + 1] << 16) + (d[off + 2] << 8) + d[off + 3];
-}
-
-function putBe32(d: Uint8Array, off: number, v: number): void {
-  d[off] = (v >>> 24) & 0xff;
-  d[off + 1] = (v >>> 16) & 0xff;
-  d[off + 2] = (v >>> 8) & 0xff;
-  d[off + 3] = v & 0xff;
-}
-
-function hex(b: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < b.length; i++) s += (i ? " " : "") + b[i].toString(16).padStart(2, "0");
-  return s;
 }
