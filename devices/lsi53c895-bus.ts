@@ -251,7 +251,7 @@ export abstract class LsiBus {
       this.dma(FROM_BUS, addr, this.stage, 0, 4);
       return (this.stage[0] | (this.stage[1] << 8) | (this.stage[2] << 16) | (this.stage[3] << 24)) >>> 0;
     }
-    this.mem.dmaCheck(addr, 4, "lsi53c895");
+    this.mem.dmaCheck(addr, 4, this.name);
     return this.mem.dv.getUint32(addr, true);
   }
 
@@ -283,14 +283,14 @@ export abstract class LsiBus {
         else buf[off + i] = this.readByte(o);
         i++;
       } else {
-        throw new DmaFault("lsi53c895", a, n - i);
+        throw new DmaFault(this.name, a, n - i);
       }
     }
   }
 
   /** The host-RAM half of dma(). */
   private ramDma(toBus: boolean, addr: number, buf: Uint8Array, off: number, n: number): void {
-    this.mem.dmaCheck(addr, n, "lsi53c895");
+    this.mem.dmaCheck(addr, n, this.name);
     if (toBus) this.mem.u8.set(buf.subarray(off, off + n), addr);
     else buf.set(this.mem.u8.subarray(addr, addr + n), off);
   }
@@ -299,8 +299,8 @@ export abstract class LsiBus {
   protected copy(src: number, dst: number, n: number): void {
     const plain = !this.internal(src) && !this.internal(src + n - 1) && !this.internal(dst) && !this.internal(dst + n - 1);
     if (plain) {
-      this.mem.dmaCheck(src, n, "lsi53c895");
-      this.mem.dmaCheck(dst, n, "lsi53c895");
+      this.mem.dmaCheck(src, n, this.name);
+      this.mem.dmaCheck(dst, n, this.name);
       this.mem.u8.copyWithin(dst, src, src + n);
       return;
     }

@@ -340,7 +340,7 @@ export abstract class LsiScripts extends LsiBus {
     const k = Math.min(count, src.length - this.nxDataOff);
     if (src instanceof Uint8Array) this.dma(TO_BUS, addr, src, this.nxDataOff, k);
     else if (k > 0 && !this.internal(addr) && !this.internal(addr + k - 1)) {
-      this.mem.dmaCheck(addr, k, "lsi53c895");
+      this.mem.dmaCheck(addr, k, this.name);
       src.copyTo(this.nxDataOff, k, this.mem.u8, addr); // from the target's store into RAM
     } else if (k > 0) {
       if (this.inBuf.length < k) this.inBuf = new Uint8Array(Math.max(k, this.inBuf.length * 2));
