@@ -13,6 +13,8 @@
 //   0xFE00_0000  SCSI    LSI53C895-style controller: registers 0x000-0x0FF,
 //                        SCRIPTS RAM 0x1000-0x1FFF (one 0x2000-byte window)
 //   0xFE00_1000  SCSIRAM its SCRIPTS RAM, same device window    (0x1000 bytes)
+//   0xFE00_4000  SCSI2   a second LSI53C895-style controller, same layout, when the
+//                        board has one (config.scsi2; BSD's system disk)
 //   0xFE01_0000  NIC     AceNIC registers                         (0x4000 bytes)
 //   0xFE02_0000  TTY     the BSD side's terminal (paravirtual)   (0x100 bytes)
 //   0xFEE0_3000  SYSCTL  board power control                     (0x100 bytes)
@@ -24,6 +26,8 @@ export const TIMER_BASE = 0xfee01000;
 export const CONSOLE_BASE = 0xfee02000;
 export const SCSI_BASE = 0xfe000000;
 export const SCSI_RAM_BASE = 0xfe001000;
+export const SCSI2_BASE = 0xfe004000;
+export const SCSI2_RAM_BASE = 0xfe005000;
 export const NIC_BASE = 0xfe010000;
 export const TTY_BASE = 0xfe020000;
 export const SYSCTL_BASE = 0xfee03000;

@@ -50,6 +50,10 @@
 //     RAM (ReadData, a scsi.ts DataInSource: one copy, not two); a write to any of them
 //     before then snapshots that read first.
 //   - Fault injection: bad-block ranges (read, write or both), a slowdown factor.
+//   - Guest errors go to ctx.log (host/device.ts), with or without a trace: a command
+//     refused as ILLEGAL REQUEST (bad opcode, field or LBA) or as overlapped, and DATA
+//     OUT with no write waiting for it. An opcode the real drive has and this model
+//     lacks (below) is logged as unimplemented.
 //
 // Not modelled: MODE SENSE/SELECT (WCE is an option here), READ/WRITE(6), (16),
 // VERIFY, FORMAT, REASSIGN BLOCKS, contingent allegiance / ACA (sense simply waits for
@@ -59,31 +63,31 @@
 // (opts.unitAttention; off by default so a driver's first command is not refused).
 //
 // Interface:
-//   new ScsiDisk(id, sched, backend, opts, rng, trace?)   ScsiTarget (scsi.ts)
+//   new ScsiDisk(id, ctx, backend, opts)   ScsiTarget (scsi.ts); ctx: host/device.ts
+// (data formats, sense and read buffers: scsi-data.ts)
+//                                          TargetContext (clock, RNG, trace, log)
 //   injectMediumError(lba, count, kind), clearMediumErrors(), setSlowdown(f)
 //   stats          commands, bytes, cache hits, errors, mechanism busy ns
 //   reset()        power on; close(): flush and close the backend
 
 import type { Scheduler, Handler } from "../host/sched.js";
-import type { Rng } from "../host/rng.js";
+import type { TargetContext } from "../host/device.js";
 import {
   type ScsiTask, type ScsiPort, type ScsiTarget, STATUS_GOOD, STATUS_CHECK_CONDITION, STATUS_QUEUE_FULL,
   OP_TEST_UNIT_READY, OP_REQUEST_SENSE, OP_INQUIRY, OP_READ_CAPACITY_10, OP_READ_10, OP_WRITE_10,
   OP_SYNCHRONIZE_CACHE_10, SK_NO_SENSE, SK_MEDIUM_ERROR, SK_ILLEGAL_REQUEST, SK_UNIT_ATTENTION, SK_ABORTED_COMMAND,
-  ASC_INVALID_OPCODE, ASC_LBA_OUT_OF_RANGE, ASC_INVALID_FIELD_IN_CDB, ASC_LUN_NOT_SUPPORTED,
-  ASC_UNRECOVERED_READ_ERROR, ASC_WRITE_ERROR, ASC_POWER_ON_RESET,
+  ASC_INVALID_OPCODE, ASC_LBA_OUT_OF_RANGE, ASC_LUN_NOT_SUPPORTED,
+  ASC_UNRECOVERED_READ_ERROR, ASC_WRITE_ERROR, ASC_POWER_ON_RESET, ASC_OVERLAPPED_COMMANDS, SENSE_FIXED_LEN,
 } from "./scsi.js";
 import {
   DiskModel, type DiskModelOptions, HIT, STREAM, REV_NS, WRITE_BACK_BLOCKS, WRITE_HIT_OVERHEAD_AFTER_READ_NS, WRITE_HIT_OVERHEAD_AFTER_WRITE_NS, WRITE_MISS_OVERHEAD_AFTER_READ_NS,
   WRITE_MISS_OVERHEAD_AFTER_WRITE_NS,
 } from "./disk-model.js";
 import { type BlockBackend, SECTOR } from "./block-backend.js";
-import type { DataInSource } from "./scsi.js";
+import { ReadData, standardInquiry, senseData, invalidField, guestMistake, putAscii, be32, putBe32, hex } from "./scsi-data.js";
 
 // ---- Constants -------------------------------------------------------------------------
 
-/** ASC 4Eh/00h OVERLAPPED COMMANDS ATTEMPTED (SPC-2 annex D). */
-export const ASC_OVERLAPPED_COMMANDS = 0x4e;
 /** Tasks the disk accepts at once (brief; the Linux aic7xxx log shows depth 253 granted
  *  by the host side, the drive's own limit is not in our sources). */
 export const QUEUE_DEPTH = 64;
@@ -91,21 +95,23 @@ export const QUEUE_DEPTH = 64;
  *  reselection so a burst ends with the media (the controller times the bus). */
 export const ULTRA2_BYTES_PER_S = 80_000_000;
 /** INQUIRY identity: Linux boot logs of the Ultra2 drive on aic7890 ("Vendor: QUANTUM
- *  Model: ATLAS 10K 18WLS Rev: UCH0", TIMING-REF A "Interface"); ANSI version 3 (SPC)
- *  as those logs report. */
+ *  Model: ATLAS 10K 18WLS Rev: UCH0", TIMING-REF A "Interface"); the ANSI version (3,
+ *  SPC) those logs report is in scsi-data.ts. */
 export const INQ_VENDOR = "QUANTUM";
 export const INQ_PRODUCT = "ATLAS 10K 18WLS";
 export const INQ_REVISION = "UCH0";
-const INQ_VERSION = 0x03;
-/** Byte 7 of standard INQUIRY data: WBus16 | Sync | CmdQue. */
-const INQ_FLAGS = 0x20 | 0x10 | 0x02;
-const SENSE_LEN = 18;
+const SENSE_LEN = SENSE_FIXED_LEN;
 
 /** The opcodes implemented, with their CDB lengths. */
 const CDB_LENGTH = new Map<number, number>([
   [OP_TEST_UNIT_READY, 6], [OP_REQUEST_SENSE, 6], [OP_INQUIRY, 6], [OP_READ_CAPACITY_10, 10],
   [OP_READ_10, 10], [OP_WRITE_10, 10], [OP_SYNCHRONIZE_CACHE_10, 10],
 ]);
+
+/** Opcodes of commands the drive has that this model leaves out (see the header):
+ *  FORMAT UNIT, REASSIGN BLOCKS, READ(6), WRITE(6), MODE SELECT(6), MODE SENSE(6),
+ *  VERIFY(10), MODE SELECT(10), MODE SENSE(10). Refused the same way, logged "unimp". */
+const NOT_MODELLED = new Set([0x04, 0x07, 0x08, 0x0a, 0x15, 0x1a, 0x2f, 0x55, 0x5a]);
 
 const READ = 0;
 const WRITE = 1;
@@ -180,50 +186,6 @@ interface Entry {
   events: number;
 }
 
-/**
- * A read's blocks [lba, lba + n), left in the backend until the controller copies them
- * out (DataInSource). snapshot() takes a copy first, for a write that is about to
- * change them; `open` is false once the last byte has been copied out.
- */
-class ReadData implements DataInSource {
-  readonly length: number;
-  open = true;
-  private snap: Uint8Array | null = null;
-
-  constructor(private readonly backend: BlockBackend, readonly lba: number, readonly n: number) {
-    this.length = n * SECTOR;
-  }
-
-  copyTo(from: number, n: number, dst: Uint8Array, dstOff: number): void {
-    if (from < 0 || n < 0 || from + n > this.length) throw new RangeError(`read data: bytes [${from}, ${from + n}) of ${this.length}`);
-    if (from + n === this.length) this.open = false;
-    if (n === 0) return;
-    if (this.snap !== null) {
-      dst.set(this.snap.subarray(from, from + n), dstOff);
-    } else if (from % SECTOR === 0 && n % SECTOR === 0) {
-      this.backend.read(this.lba + from / SECTOR, n / SECTOR, dst, dstOff);
-    } else {
-      // Part of a sector (a controller's odd-sized scatter entry): read the whole ones.
-      const first = Math.floor(from / SECTOR);
-      const count = Math.ceil((from + n) / SECTOR) - first;
-      const tmp = new Uint8Array(count * SECTOR);
-      this.backend.read(this.lba + first, count, tmp, 0);
-      const at = from - first * SECTOR;
-      dst.set(tmp.subarray(at, at + n), dstOff);
-    }
-  }
-
-  overlaps(lba: number, n: number): boolean {
-    return lba < this.lba + this.n && this.lba < lba + n;
-  }
-
-  snapshot(): void {
-    if (this.snap !== null) return;
-    this.snap = new Uint8Array(this.length);
-    this.backend.read(this.lba, this.n, this.snap, 0);
-  }
-}
-
 // ---- The target ----------------------------------------------------------------------------
 
 export class ScsiDisk implements ScsiTarget {
@@ -267,18 +229,15 @@ export class ScsiDisk implements ScsiTarget {
   private lastWasWrite = false;
   private readonly hReconnect: Handler;
   private readonly hDone: Handler;
+  private readonly sched: Scheduler;
+  private readonly trace: ((line: string) => void) | undefined;
 
-  constructor(
-    readonly id: number,
-    private readonly sched: Scheduler,
-    readonly backend: BlockBackend,
-    opts: ScsiDiskOptions = {},
-    rng?: Rng,
-    private readonly trace?: (line: string) => void,
-  ) {
+  constructor(readonly id: number, private readonly ctx: TargetContext, readonly backend: BlockBackend, opts: ScsiDiskOptions = {}) {
+    this.sched = ctx.sched;
+    this.trace = ctx.trace;
     this.capacity = backend.sectors;
     // The spindles of several disks are not synchronised: a seeded phase per disk.
-    const phaseNs = opts.model?.phaseNs ?? (rng ? rng.below(REV_NS) : 0);
+    const phaseNs = opts.model?.phaseNs ?? ctx.rng.below(REV_NS);
     // The geometry is fitted to the backend: every LBA the guest may address has a place.
     this.model = new DiskModel({ ...opts.model, capacityBlocks: backend.sectors, phaseNs });
     this.wce = opts.writeCache ?? true;
@@ -289,8 +248,8 @@ export class ScsiDisk implements ScsiTarget {
     this.inquiry = standardInquiry(opts.vendor ?? INQ_VENDOR, opts.product ?? INQ_PRODUCT, opts.revision ?? INQ_REVISION);
     for (const r of opts.faults?.mediumErrors ?? []) this.injectMediumError(r.lba, r.count, r.kind);
     if (opts.faults?.slowdown !== undefined) this.model.setSlowdown(opts.faults.slowdown, 0);
-    this.hReconnect = sched.handler(`disk${id}.reconnect`, (s) => this.onReconnect(s));
-    this.hDone = sched.handler(`disk${id}.done`, (s) => this.onDone(s));
+    this.hReconnect = this.sched.handler(`disk${id}.reconnect`, (s) => this.onReconnect(s));
+    this.hDone = this.sched.handler(`disk${id}.done`, (s) => this.onDone(s));
     this.reset();
   }
 
@@ -369,7 +328,7 @@ export class ScsiDisk implements ScsiTarget {
     }
     const len = CDB_LENGTH.get(op);
     if (len === undefined) {
-      if (this.trace) this.trace(`disk${this.id} guest-error: opcode 0x${op.toString(16)} not implemented`);
+      if (NOT_MODELLED.has(op)) this.ctx.log("unimp", `opcode 0x${op.toString(16)} not modelled; refused as ILLEGAL REQUEST`);
       return this.check(task, port, senseData(SK_ILLEGAL_REQUEST, ASC_INVALID_OPCODE, 0));
     }
     if (cdb.length < len) return this.check(task, port, invalidField(0));
@@ -395,7 +354,7 @@ export class ScsiDisk implements ScsiTarget {
     const e = this.tasks.find((x) => x.task === task)
       ?? this.tasks.find((x) => x.task !== null && x.task.initiatorId === task.initiatorId && x.task.tag === task.tag);
     if (e === undefined || e.kind !== WRITE || e.ready) {
-      if (this.trace) this.trace(`disk${this.id} guest-error: DATA OUT for no waiting write (tag ${task.tag})`);
+      this.ctx.log("guest-error", `DATA OUT for no waiting write (initiator ${task.initiatorId}, tag ${task.tag}) ignored`);
       return;
     }
     const good = Math.min(e.bad < 0 ? e.n : e.bad - e.lba, Math.floor(data.length / SECTOR));
@@ -682,6 +641,10 @@ export class ScsiDisk implements ScsiTarget {
     this.stats.checkConditions++;
     this.sense.set(task.initiatorId, sense);
     if (this.trace) this.trace(`disk${this.id} check i${task.initiatorId} tag${task.tag} key ${sense[2]} asc 0x${sense[12].toString(16)}`);
+    const why = guestMistake(sense);
+    if (why !== undefined && !(sense[12] === ASC_INVALID_OPCODE && NOT_MODELLED.has(task.cdb[0]))) {
+      this.ctx.log("guest-error", `${why} (opcode 0x${(task.cdb[0] ?? 0).toString(16)}, initiator ${task.initiatorId}, tag ${task.tag}): CHECK CONDITION`);
+    }
     port.connect({ task, status: STATUS_CHECK_CONDITION });
   }
 
@@ -736,66 +699,4 @@ export class ScsiDisk implements ScsiTarget {
   private busNs(bytes: number): number {
     return Math.ceil((bytes * 1e9) / this.busBps);
   }
-}
-
-// ---- Data formats --------------------------------------------------------------------------
-
-/** Standard INQUIRY data, 36 bytes (SPC-2 6.4.2). */
-function standardInquiry(vendor: string, product: string, revision: string): Uint8Array {
-  const d = new Uint8Array(36);
-  d[0] = 0x00; // qualifier 0, direct-access block device
-  d[2] = INQ_VERSION;
-  d[3] = 0x02; // response data format 2
-  d[4] = d.length - 5; // additional length
-  d[7] = INQ_FLAGS;
-  putAscii(d, 8, vendor, 8);
-  putAscii(d, 16, product, 16);
-  putAscii(d, 32, revision, 4);
-  return d;
-}
-
-/**
- * Fixed-format sense data (SPC-2 7.20.2), 18 bytes: response code 70h (| VALID when
- * INFORMATION holds an LBA), sense key, INFORMATION, additional length 10, ASC, ASCQ,
- * and the sense-key-specific field pointer when given.
- */
-export function senseData(key: number, asc: number, ascq: number, info?: number, field?: { byte: number; bit?: number }): Uint8Array {
-  const s = new Uint8Array(SENSE_LEN);
-  s[0] = 0x70 | (info !== undefined ? 0x80 : 0);
-  s[2] = key & 0x0f;
-  if (info !== undefined) putBe32(s, 3, info);
-  s[7] = SENSE_LEN - 8;
-  s[12] = asc;
-  s[13] = ascq;
-  if (field !== undefined) {
-    s[15] = 0x80 | 0x40 | (field.bit !== undefined ? 0x08 | field.bit : 0); // SKSV, C/D = CDB, BPV
-    s[16] = field.byte >> 8;
-    s[17] = field.byte & 0xff;
-  }
-  return s;
-}
-
-function invalidField(byte: number, bit?: number): Uint8Array {
-  return senseData(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB, 0, undefined, { byte, bit });
-}
-
-function putAscii(d: Uint8Array, off: number, text: string, len: number): void {
-  for (let i = 0; i < len; i++) d[off + i] = i < text.length ? text.charCodeAt(i) & 0x7f : 0x20;
-}
-
-function be32(d: Uint8Array, off: number): number {
-  return ((d[off] << 24) >>> 0) + (d[off + 1] << 16) + (d[off + 2] << 8) + d[off + 3];
-}
-
-function putBe32(d: Uint8Array, off: number, v: number): void {
-  d[off] = (v >>> 24) & 0xff;
-  d[off + 1] = (v >>> 16) & 0xff;
-  d[off + 2] = (v >>> 8) & 0xff;
-  d[off + 3] = v & 0xff;
-}
-
-function hex(b: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < b.length; i++) s += (i ? " " : "") + b[i].toString(16).padStart(2, "0");
-  return s;
 }

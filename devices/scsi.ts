@@ -20,49 +20,9 @@
 // Times are virtual ns (see host/sched.ts). A target never touches guest memory: data
 // moves between its buffers and RAM only by the controller's DMA.
 
-export const STATUS_GOOD = 0x00;
-export const STATUS_CHECK_CONDITION = 0x02;
-export const STATUS_BUSY = 0x08;
-export const STATUS_QUEUE_FULL = 0x28;
-
-// Messages
-export const MSG_COMMAND_COMPLETE = 0x00;
-export const MSG_SAVE_DATA_POINTER = 0x02;
-export const MSG_RESTORE_POINTERS = 0x03;
-export const MSG_DISCONNECT = 0x04;
-export const MSG_ABORT = 0x06;
-export const MSG_REJECT = 0x07;
-export const MSG_NOP = 0x08;
-export const MSG_DEVICE_RESET = 0x0c;
-export const MSG_SIMPLE_TAG = 0x20;
-export const MSG_HEAD_TAG = 0x21;
-export const MSG_ORDERED_TAG = 0x22;
-export const MSG_IDENTIFY = 0x80; // | 0x40 may disconnect | lun
-
-// Opcodes the disks implement
-export const OP_TEST_UNIT_READY = 0x00;
-export const OP_REQUEST_SENSE = 0x03;
-export const OP_INQUIRY = 0x12;
-export const OP_READ_CAPACITY_10 = 0x25;
-export const OP_READ_10 = 0x28;
-export const OP_WRITE_10 = 0x2a;
-export const OP_SYNCHRONIZE_CACHE_10 = 0x35;
-
-// Sense keys and the additional sense codes we report (SPC-2)
-export const SK_NO_SENSE = 0x0;
-export const SK_NOT_READY = 0x2;
-export const SK_MEDIUM_ERROR = 0x3;
-export const SK_HARDWARE_ERROR = 0x4;
-export const SK_ILLEGAL_REQUEST = 0x5;
-export const SK_UNIT_ATTENTION = 0x6;
-export const SK_ABORTED_COMMAND = 0xb;
-export const ASC_INVALID_OPCODE = 0x20; // ASCQ 00: INVALID COMMAND OPERATION CODE
-export const ASC_LBA_OUT_OF_RANGE = 0x21; // ASCQ 00: LOGICAL BLOCK ADDRESS OUT OF RANGE
-export const ASC_INVALID_FIELD_IN_CDB = 0x24; // ASCQ 00
-export const ASC_LUN_NOT_SUPPORTED = 0x25; // ASCQ 00: LOGICAL UNIT NOT SUPPORTED
-export const ASC_UNRECOVERED_READ_ERROR = 0x11; // ASCQ 00
-export const ASC_WRITE_ERROR = 0x0c; // ASCQ 00
-export const ASC_POWER_ON_RESET = 0x29; // ASCQ 00
+// The constants (status, messages, opcodes, sense) live in common/scsi-defs.ts, shared
+// with the guests' driver; they are re-exported here for the device models.
+export * from "../common/scsi-defs.js";
 
 export interface ScsiTask {
   readonly initiatorId: number;

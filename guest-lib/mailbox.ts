@@ -87,8 +87,3 @@ export function mboxDone(ring: usize, producerCpu: u32): void {
     sendIpi(producerCpu);
   }
 }
-
-/** Messages waiting in a ring (consumer's view). */
-export function mboxPending(ring: usize): u32 {
-  return load<u32>(ring + MBOX_HEAD) - load<u32>(ring + MBOX_TAIL);
-}

@@ -130,7 +130,7 @@ function wireFramesPerSecond(): { framesPerSecond: number; realTime: number } {
 /** A disk read sequentially in 128 KiB READ(10)s, two outstanding, through its SCSI target. */
 function diskMBPerSecond(): { mbPerSecond: number; simMBps: number } {
   const s = new Scheduler();
-  const disk = new ScsiDisk(0, s, new MemoryBackend((18 * 2 ** 30) / 512), {}, new Rng(1));
+  const disk = new ScsiDisk(0, { sched: s, rng: new Rng(1), log: () => {} }, new MemoryBackend((18 * 2 ** 30) / 512));
   const blocks = 256;
   const total = 4096; // commands: 512 MiB
   let issued = 0;

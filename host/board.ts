@@ -22,7 +22,7 @@ import { Lapic } from "./lapic.js";
 import { Timer } from "./timer.js";
 import { Console, type ConsoleLine } from "./console.js";
 import { Sysctl } from "./sysctl.js";
-import type { MmioDevice, Width, LogKind, DeviceContext, IrqLine } from "./device.js";
+import type { MmioDevice, Width, LogKind, DeviceContext, DeviceLog, IrqLine, TargetContext } from "./device.js";
 import {
   LAPIC_BASE, TIMER_BASE, CONSOLE_BASE, SYSCTL_BASE, BOOTINFO_BASE, BOOTINFO_SIZE, BOOT_MAGIC, BOOT_MAGIC_VALUE,
 } from "../common/platform.js";
@@ -87,11 +87,10 @@ export class Board {
     config.cpus.forEach((c, i) => {
       this.cpus.push(new Cpu(i, c.name, config.costs, this.sched, config.loadWindowNs, config.runCycleLimit));
     });
-    const log = (m: string): void => this.log("guest-error", m);
-    this.lapic = new Lapic(this.cpus, this.sched, config.costs.ipiLatencyNs, log);
-    this.timer = new Timer(this.cpus, this.sched, log);
-    this.console = new Console(this.cpus, this.sched, this.mem, (l) => opts.onConsole?.(l), log);
-    this.sysctl = new Sysctl(this.sched, log);
+    this.lapic = new Lapic(this.cpus, this.sched, config.costs.ipiLatencyNs, this.logger("lapic"));
+    this.timer = new Timer(this.cpus, this.sched, this.logger("timer"));
+    this.console = new Console(this.cpus, this.sched, this.mem, (l) => opts.onConsole?.(l), this.logger("console"));
+    this.sysctl = new Sysctl(this.sched, this.logger("sysctl"));
     this.locals = [[LAPIC_BASE, this.lapic], [TIMER_BASE, this.timer], [CONSOLE_BASE, this.console], [SYSCTL_BASE, this.sysctl]];
   }
 
@@ -125,16 +124,20 @@ export class Board {
     };
   }
 
-  /** What a device model gets: time, RAM, its IRQ line, its own RNG stream, trace and log. */
+  /** A device's log sink: every message goes out as "<name>: <message>". */
+  logger(name: string): DeviceLog {
+    return (kind, msg) => this.log(kind, `${name}: ${msg}`);
+  }
+
+  /** What a device behind a controller gets (a SCSI disk): time, its own RNG stream,
+   *  trace and log. */
+  targetContext(name: string, trace?: (line: string) => void): TargetContext {
+    return { sched: this.sched, rng: this.rng.fork(name), trace, log: this.logger(name) };
+  }
+
+  /** What a device on the bus gets: the same, plus RAM for DMA and its IRQ line. */
   deviceContext(name: string, cpu: number, line: number, trace?: (line: string) => void): DeviceContext {
-    return {
-      sched: this.sched,
-      mem: this.mem,
-      irq: this.irqLine(cpu, line),
-      rng: this.rng.fork(name),
-      trace,
-      log: (kind, msg) => this.log(kind, `${name}: ${msg}`),
-    };
+    return { ...this.targetContext(name, trace), mem: this.mem, irq: this.irqLine(cpu, line) };
   }
 
   /** Map a device's register window at `base`. */
@@ -230,11 +233,11 @@ export class Board {
     const local = this.local(addr);
     if (local) {
       cpu.extra += cpu.costs.localRegAccess;
-      this.sched.now = cpu.localTime();
+      this.sched.setLocalTime(cpu.localTime()); // the device sees the access at the guest's clock
       return local.read(cpu, addr & 0xfff, width as Width) >>> 0;
     }
     cpu.extra += cpu.costs.mmioRead;
-    this.sched.now = cpu.localTime();
+    this.sched.setLocalTime(cpu.localTime());
     const m = this.mapping(addr);
     if (!m) {
       this.log("guest-error", `cpu${cpu.id}: read of unmapped address 0x${addr.toString(16)} (master abort, all ones)`);
@@ -248,12 +251,12 @@ export class Board {
     const local = this.local(addr);
     if (local) {
       cpu.extra += cpu.costs.localRegAccess;
-      this.sched.now = cpu.localTime();
+      this.sched.setLocalTime(cpu.localTime());
       local.write(cpu, addr & 0xfff, width as Width, value);
       return;
     }
     cpu.extra += cpu.costs.mmioWrite;
-    this.sched.now = cpu.localTime();
+    this.sched.setLocalTime(cpu.localTime());
     const m = this.mapping(addr);
     if (!m) {
       this.log("guest-error", `cpu${cpu.id}: write of unmapped address 0x${addr.toString(16)} ignored`);

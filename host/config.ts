@@ -67,10 +67,15 @@ export interface DiskConfig {
   writeCache?: boolean;
 }
 
-/** The LSI53C895-style controller and the disks on its bus (SCSI IDs 0, 1, 2, ...). */
+/** An LSI53C895-style controller and the disks on its bus (SCSI IDs 0, 1, 2, ...). */
 export interface ScsiConfig {
+  /** CPU whose interrupt controller gets the controller's line. */
   cpu: number;
   disks: DiskConfig[];
+  /** Bus address of its register window: SCSI_BASE for `scsi`, SCSI2_BASE for `scsi2`. */
+  base?: number;
+  /** Its interrupt line on that CPU (default IRQ_SCSI). */
+  irq?: number;
 }
 
 export interface BoardConfig {
@@ -84,6 +89,8 @@ export interface BoardConfig {
   cpus: CpuConfig[];
   nic?: NicConfig;
   scsi?: ScsiConfig;
+  /** A second controller with its own disks (the BSD side's, at SCSI2_BASE by default). */
+  scsi2?: ScsiConfig;
   bsd?: BsdBootConfig;
 }
 

@@ -6,7 +6,7 @@
 import type { Cpu } from "./cpu.js";
 import type { Scheduler } from "./sched.js";
 import type { PhysMem } from "./memory.js";
-import type { Width } from "./device.js";
+import type { DeviceLog, Width } from "./device.js";
 import { CONSOLE_ADDR, CONSOLE_LEN } from "../common/platform.js";
 
 export interface ConsoleLine {
@@ -24,14 +24,14 @@ export class Console {
   private readonly decoder = new TextDecoder();
 
   constructor(cpus: Cpu[], private readonly sched: Scheduler, private readonly mem: PhysMem,
-    private readonly onLine: (l: ConsoleLine) => void, private readonly log: (msg: string) => void,
+    private readonly onLine: (l: ConsoleLine) => void, private readonly log: DeviceLog,
     private readonly maxLines = 100_000) {
     this.addr = cpus.map(() => 0);
     this.partial = cpus.map(() => "");
   }
 
-  read(_cpu: Cpu, off: number, _width: Width): number {
-    this.log(`console: read of write-only register 0x${off.toString(16)}`);
+  read(cpu: Cpu, off: number, _width: Width): number {
+    this.log("guest-error", `cpu${cpu.id} read of write-only register 0x${off.toString(16)}`);
     return 0;
   }
 
@@ -41,13 +41,13 @@ export class Console {
       return;
     }
     if (off !== CONSOLE_LEN) {
-      this.log(`console: write of unknown register 0x${off.toString(16)}`);
+      this.log("guest-error", `cpu${cpu.id} write of unknown register 0x${off.toString(16)}`);
       return;
     }
     const a = this.addr[cpu.id];
     const n = value >>> 0;
     if (n > 4096 || !this.mem.inRam(a, n)) {
-      this.log(`console: cpu${cpu.id} DMA of ${n} bytes at 0x${a.toString(16)} is outside RAM or too long`);
+      this.log("guest-error", `cpu${cpu.id} DMA of ${n} bytes at 0x${a.toString(16)} is outside RAM or too long`);
       return;
     }
     const bytes = this.mem.u8.subarray(a, a + n);

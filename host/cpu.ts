@@ -4,7 +4,8 @@
 // When the CPU is idle and an interrupt line is pending, the CPU enters the guest at
 // the current virtual time T. The guest runs to completion; every import it calls
 // sees the CPU's local time T + cycles-so-far (metered instructions plus the cost
-// table's charges), so device accesses carry exact timestamps. When it returns, the
+// table's charges; the board hands it to the scheduler, sched.setLocalTime, before
+// each device access), so device accesses carry exact timestamps. When it returns, the
 // CPU is busy until T + all its cycles, then takes the next pending interrupt or
 // halts. Interrupts that arrive while it runs or is busy wait (pending bits).
 //
@@ -231,7 +232,7 @@ export class Cpu {
     this.busyCycles += total;
     const end = start + cyclesToNs(this.costs, total);
     this.account(start, end);
-    this.sched.now = start; // the run's events are stamped; time resumes from T
+    this.sched.endLocalTime(); // the run's events are stamped; time resumes from T
     if (fault !== undefined) {
       this.stop(fault, end);
       return;

@@ -7,7 +7,7 @@
 
 import type { Cpu } from "./cpu.js";
 import type { Scheduler, Handler } from "./sched.js";
-import type { Width } from "./device.js";
+import type { DeviceLog, Width } from "./device.js";
 import {
   IRQ_IPI, LAPIC_ID, LAPIC_PENDING, LAPIC_MASK, LAPIC_DELIVERED, LAPIC_IPI, LAPIC_IPI_COUNT,
 } from "../common/platform.js";
@@ -20,7 +20,7 @@ export class Lapic {
   private readonly ipiH: Handler;
 
   constructor(private readonly cpus: Cpu[], private readonly sched: Scheduler, private readonly ipiLatencyNs: number,
-    private readonly log: (msg: string) => void) {
+    private readonly log: DeviceLog) {
     this.ipisReceived = cpus.map(() => 0);
     this.ipiH = sched.handler("lapic.ipi", (target) => {
       this.ipisReceived[target]++;
@@ -36,7 +36,7 @@ export class Lapic {
       case LAPIC_DELIVERED: return cpu.delivered >>> 0;
       case LAPIC_IPI_COUNT: return this.ipisReceived[cpu.id] >>> 0;
       default:
-        this.log(`lapic: read of unknown register 0x${off.toString(16)}`);
+        this.log("guest-error", `cpu${cpu.id} read of unknown register 0x${off.toString(16)}`);
         return 0;
     }
   }
@@ -49,13 +49,13 @@ export class Lapic {
         return;
       case LAPIC_IPI:
         if (value >= this.cpus.length) {
-          this.log(`lapic: cpu${cpu.id} sent an IPI to absent cpu ${value}`);
+          this.log("guest-error", `cpu${cpu.id} sent an IPI to absent cpu ${value}`);
           return;
         }
         this.sched.at(this.sched.now + this.ipiLatencyNs, this.ipiH, value);
         return;
       default:
-        this.log(`lapic: write of unknown register 0x${off.toString(16)}`);
+        this.log("guest-error", `cpu${cpu.id} write of unknown register 0x${off.toString(16)}`);
     }
   }
 }

@@ -3,7 +3,8 @@
 //   AceNIC at NIC_BASE on IRQ_NIC of its CPU <-> 1 Gb/s wire <-> measurement client,
 //   with an optional pcap tap on the wire;
 //   LSI53C895 at SCSI_BASE on IRQ_SCSI of its CPU, disks at SCSI IDs 0, 1, 2, ...
-//   over image files or sparse memory.
+//   over image files or sparse memory; optionally a second one (config.scsi2, at
+//   SCSI2_BASE) with disks of its own.
 // The board core (board.ts) knows no device model; this file is where they meet.
 //
 // Interface: buildMachine(config, options) -> Machine; machine.close() flushes files.
@@ -17,7 +18,9 @@ import { MeasureClient, type ExpectedFn, type ContentFn } from "../devices/measu
 import { Lsi53c895 } from "../devices/lsi53c895.js";
 import { ScsiDisk } from "../devices/scsi-disk.js";
 import { MemoryBackend, openImage, type BlockBackend } from "../devices/block-backend.js";
-import { NIC_BASE, IRQ_NIC, SCSI_BASE, IRQ_SCSI, TTY_BASE, IRQ_TTY } from "../common/platform.js";
+import type { ScsiConfig } from "./config.js";
+import { NIC_BASE, IRQ_NIC, SCSI_BASE, SCSI2_BASE, IRQ_SCSI } from "../common/platform.js";
+import { TTY_BASE, IRQ_TTY } from "../common/platform.js";
 import { Tty } from "../devices/tty.js";
 import { ProcessEngine, type ProgramLoader } from "./proc/engine.js";
 import { bsdBootArgs, writeBsdBoot } from "./bsd-boot.js";
@@ -44,6 +47,9 @@ export interface Machine {
   pcap?: PcapWriter;
   scsi?: Lsi53c895;
   disks: ScsiDisk[];
+  /** The second controller (config.scsi2) and its disks. */
+  scsi2?: Lsi53c895;
+  disks2: ScsiDisk[];
   /** The BSD side: its terminal and the engine that runs its processes. */
   tty?: Tty;
   engine?: ProcessEngine;
@@ -68,9 +74,11 @@ export function buildMachine(config: BoardConfig, opts: MachineOptions = {}): Ma
   const m: Machine = {
     board,
     disks: [],
+    disks2: [],
     close: () => {
       m.pcap?.close();
       m.disks.forEach((d) => d.close());
+      m.disks2.forEach((d) => d.close());
     },
   };
   const trace = (name: string): ((l: string) => void) | undefined =>
@@ -102,16 +110,28 @@ export function buildMachine(config: BoardConfig, opts: MachineOptions = {}): Ma
     Object.assign(m, { nic, wire, client, pcap });
   }
   if (config.scsi) {
-    const sc = config.scsi;
-    m.disks = sc.disks.map((d, id) => {
-      let backend: BlockBackend;
-      if (d.image) backend = openImage(d.image);
-      else if (d.sizeBytes && d.sizeBytes > 0 && d.sizeBytes % 512 === 0) backend = new MemoryBackend(d.sizeBytes / 512);
-      else throw new Error(`disk ${id}: give an image file or a size in bytes that is a multiple of 512`);
-      return new ScsiDisk(id, board.sched, backend, { faults: d.faults, writeCache: d.writeCache }, board.rng.fork(`disk${id}`), trace(`disk${id}`));
-    });
-    m.scsi = new Lsi53c895(board.deviceContext("lsi53c895", sc.cpu, IRQ_SCSI, trace("lsi53c895")), m.disks, { base: SCSI_BASE });
-    board.addDevice(SCSI_BASE, m.scsi);
+    [m.scsi, m.disks] = scsiBus(board, config.scsi, "lsi53c895", SCSI_BASE, "", trace);
+  }
+  if (config.scsi2) {
+    [m.scsi2, m.disks2] = scsiBus(board, config.scsi2, "lsi53c895-2", SCSI2_BASE, "scsi2.", trace);
   }
   return m;
+}
+
+/** A controller and its disks. Names (logs, traces, RNG streams) carry `prefix` on the
+ *  second bus, so the first bus's streams are the same with or without a second. */
+function scsiBus(board: Board, sc: ScsiConfig, name: string, defaultBase: number, prefix: string,
+  trace: (name: string) => ((l: string) => void) | undefined): [Lsi53c895, ScsiDisk[]] {
+  const disks = sc.disks.map((d, id) => {
+    let backend: BlockBackend;
+    if (d.image) backend = openImage(d.image);
+    else if (d.sizeBytes && d.sizeBytes > 0 && d.sizeBytes % 512 === 0) backend = new MemoryBackend(d.sizeBytes / 512);
+    else throw new Error(`${prefix}disk ${id}: give an image file or a size in bytes that is a multiple of 512`);
+    const dn = `${prefix}disk${id}`;
+    return new ScsiDisk(id, board.targetContext(dn, trace(dn)), backend, { faults: d.faults, writeCache: d.writeCache });
+  });
+  const base = sc.base ?? defaultBase;
+  const ctrl = new Lsi53c895(board.deviceContext(name, sc.cpu, sc.irq ?? IRQ_SCSI, trace(name)), disks, { base, name });
+  board.addDevice(base, ctrl);
+  return [ctrl, disks];
 }

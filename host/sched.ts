@@ -12,14 +12,28 @@
 // Every processed event is folded into a trace hash (time, handler id, arg), the
 // proof of determinism the CLI prints; a trace sink can also receive each one.
 //
+// Local time. Only this file moves time. Inside one event, a CPU runs its guest to
+// completion (cpu.ts), and the guest's clock runs ahead of the event's time: run start
+// + cycles so far. So that a device register access carries that time, the CPU sets
+// the scheduler's *local time* before each access and ends it when the run returns;
+// `now` is the local time while one is set, the event's time otherwise. A device that
+// catches up with its own due work inside such an access (the LSI model) sets the local
+// time back to each piece's due time and then restores the access's. A local time is
+// never earlier than the event being processed, so events stay in order: it only says
+// where inside the event's run an action happens. The next event ends it.
+//
 // Interface:
 //   handler(name, fn)        register an event kind; returns a Handler (stable id)
 //   at(time, h, arg)         schedule h(arg) at absolute time (>= now)
 //   after(delay, h, arg)     schedule at now + delay
 //   runUntil(limit)          process events with time <= limit; now = limit after
 //   stop()                   make runUntil return after the current event
-//   now                      current time; a running CPU advances it to its own
-//                            local time while it executes (see cpu.ts)
+//   now                      current time (read-only): the local time if one is set,
+//                            else the time of the event being processed
+//   eventTime                the time of the event being processed
+//   setLocalTime(t)          inside an event: the acting party's own clock is at t
+//                            (>= eventTime); now = t until endLocalTime() or the next event
+//   endLocalTime()           now = eventTime again
 
 export type HandlerFn = (arg: number) => void;
 
@@ -32,8 +46,10 @@ export interface Handler {
 export type TraceSink = (time: number, handler: Handler, arg: number) => void;
 
 export class Scheduler {
-  /** Current virtual time, ns. */
-  now = 0;
+  /** Time of the event being processed (or the limit runUntil reached), ns. */
+  private evTime = 0;
+  /** Current virtual time, ns: the local time while one is set, else evTime. */
+  private cur = 0;
   /** Events processed so far. */
   events = 0;
   /** Running trace hash (two 32-bit FNV-style lanes). */
@@ -54,6 +70,30 @@ export class Scheduler {
   /** Set by halt(): the board is powered off and no event will ever run again. */
   halted = false;
 
+  /** Current virtual time, ns (see "Local time" above). */
+  get now(): number {
+    return this.cur;
+  }
+
+  /** Time of the event being processed, ns. */
+  get eventTime(): number {
+    return this.evTime;
+  }
+
+  /** The acting party (a CPU's guest in its run, a device catching up) is at time t
+   *  inside the current event: devices it touches stamp their work at t. */
+  setLocalTime(t: number): void {
+    if (!(t >= this.evTime) || !Number.isSafeInteger(t)) {
+      throw new Error(`scheduler: local time ${t} ns is before the event's time ${this.evTime} ns`);
+    }
+    this.cur = t;
+  }
+
+  /** Back to the event's own time (a CPU's run has returned). */
+  endLocalTime(): void {
+    this.cur = this.evTime;
+  }
+
   handler(name: string, fn: HandlerFn): Handler {
     const h = { id: this.handlers.length, name, fn };
     this.handlers.push(h);
@@ -71,8 +111,8 @@ export class Scheduler {
   }
 
   at(time: number, h: Handler, arg = 0): void {
-    if (!(time >= this.now) || !Number.isSafeInteger(time)) {
-      throw new Error(`scheduler: ${h.name} scheduled at ${time} ns, now is ${this.now} ns`);
+    if (!(time >= this.cur) || !Number.isSafeInteger(time)) {
+      throw new Error(`scheduler: ${h.name} scheduled at ${time} ns, now is ${this.cur} ns`);
     }
     if (this.n === this.cap) this.grow();
     // Sift up from the new leaf.
@@ -92,7 +132,7 @@ export class Scheduler {
   }
 
   after(delay: number, h: Handler, arg = 0): void {
-    this.at(this.now + delay, h, arg);
+    this.at(this.cur + delay, h, arg);
   }
 
   stop(): void {
@@ -114,13 +154,13 @@ export class Scheduler {
       const h = this.fn[0];
       const a = this.arg[0];
       this.popTop();
-      this.now = t;
+      this.evTime = this.cur = t;
       this.events++;
       this.mix(t, h.id, a);
       if (this.sink !== undefined) this.sink(t, h, a);
       h.fn(a);
     }
-    if (!this.stopped && !this.halted && limit !== Infinity && this.now < limit) this.now = limit;
+    if (!this.stopped && !this.halted && limit !== Infinity && this.evTime < limit) this.evTime = this.cur = limit;
     return this.events - start;
   }
 

@@ -4,7 +4,7 @@
 
 import type { Cpu } from "./cpu.js";
 import type { Scheduler } from "./sched.js";
-import type { Width } from "./device.js";
+import type { Width, DeviceLog } from "./device.js";
 import { SYSCTL_POWEROFF } from "../common/platform.js";
 
 export class Sysctl {
@@ -14,16 +14,16 @@ export class Sysctl {
   powerOffStatus: number | undefined;
   powerOffAtNs = 0;
 
-  constructor(private readonly sched: Scheduler, private readonly log: (msg: string) => void) {}
+  constructor(private readonly sched: Scheduler, private readonly log: DeviceLog) {}
 
   read(_cpu: Cpu, off: number, _width: Width): number {
-    this.log(`sysctl: read of write-only register 0x${off.toString(16)}`);
+    this.log("guest-error", `cpu${_cpu.id} read of write-only register 0x${off.toString(16)}`);
     return 0;
   }
 
   write(cpu: Cpu, off: number, _width: Width, value: number): void {
     if (off !== SYSCTL_POWEROFF) {
-      this.log(`sysctl: write of unknown register 0x${off.toString(16)}`);
+      this.log("guest-error", `cpu${cpu.id} write of unknown register 0x${off.toString(16)}`);
       return;
     }
     if (this.powerOffStatus !== undefined) return;

@@ -5,7 +5,7 @@
 
 import type { Cpu } from "./cpu.js";
 import { OneShot, type Scheduler } from "./sched.js";
-import type { Width } from "./device.js";
+import type { DeviceLog, Width } from "./device.js";
 import {
   IRQ_TIMER, TIMER_NOW_LO, TIMER_NOW_HI, TIMER_DEADLINE_LO, TIMER_DEADLINE_HI, TIMER_CANCEL, TIMER_HZ,
 } from "../common/platform.js";
@@ -21,7 +21,7 @@ export class Timer {
   /** Timer interrupts fired per CPU. */
   readonly fired: number[];
 
-  constructor(cpus: Cpu[], private readonly sched: Scheduler, private readonly log: (msg: string) => void) {
+  constructor(cpus: Cpu[], private readonly sched: Scheduler, private readonly log: DeviceLog) {
     this.latchedHi = cpus.map(() => 0);
     this.deadlineLo = cpus.map(() => 0);
     this.fired = cpus.map(() => 0);
@@ -41,7 +41,7 @@ export class Timer {
       case TIMER_NOW_HI: return this.latchedHi[cpu.id];
       case TIMER_HZ: return cpu.costs.hz;
       default:
-        this.log(`timer: read of unknown register 0x${off.toString(16)}`);
+        this.log("guest-error", `cpu${cpu.id} read of unknown register 0x${off.toString(16)}`);
         return 0;
     }
   }
@@ -60,7 +60,7 @@ export class Timer {
         this.shots[cpu.id].cancel();
         return;
       default:
-        this.log(`timer: write of unknown register 0x${off.toString(16)}`);
+        this.log("guest-error", `cpu${cpu.id} write of unknown register 0x${off.toString(16)}`);
     }
   }
 }

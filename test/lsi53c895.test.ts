@@ -17,13 +17,13 @@ import {
   type Connection, type ScsiPort, type ScsiTarget, type ScsiTask,
   OP_INQUIRY, OP_READ_10, OP_TEST_UNIT_READY, OP_WRITE_10, STATUS_CHECK_CONDITION, STATUS_GOOD,
 } from "../devices/scsi.js";
+import { Lsi53c895, type Lsi53c895Options, LSI_TIMING, R, REGS, selectionTimeoutNs, cdbLength } from "../devices/lsi53c895.js";
 import {
-  Lsi53c895, type Lsi53c895Options, LSI_TIMING, R, REGS, selectionTimeoutNs, cdbLength,
   DCNTL_COM, DCNTL_SSM, DCNTL_STD, DCNTL_IRQD, DMODE_MAN, DSTAT_ABRT, DSTAT_BF, DSTAT_DFE, DSTAT_IID, DSTAT_SIR, DSTAT_SSI,
   ISTAT_ABRT, ISTAT_CON, ISTAT_DIP, ISTAT_INTF, ISTAT_SIGP, ISTAT_SIP, ISTAT_SRST, SCID_RRE, SCNTL1_RST,
   SIST0_MA, SIST0_RST, SIST0_SGE, SIST0_UDC, SIST0_PAR, SIST1_GEN, SIST1_STO, SIST1_HTH, SIST1_SBMC,
   DSTAT_MDPE, PH_STATUS,
-} from "../devices/lsi53c895.js";
+} from "../common/lsi-regs.js";
 import * as A from "./scripts-asm.js";
 
 const RAM = 16 << 20;
@@ -205,9 +205,9 @@ const HCB = 0x10000;
 const TCBS = 0x11000; // + id * TCB_SIZE
 const CCBS = 0x20000; // + slot * CCB_STRIDE
 const CCB_STRIDE = 0x200;
-const SIEN0 = SIST0_MA | SIST0_SGE | SIST0_UDC | SIST0_RST | SIST0_PAR;
-const SIEN1 = SIST1_STO | SIST1_HTH | SIST1_SBMC;
-const DIEN = DSTAT_MDPE | DSTAT_BF | DSTAT_SIR | DSTAT_IID | DSTAT_ABRT;
+const SIEN0_VAL = SIST0_MA | SIST0_SGE | SIST0_UDC | SIST0_RST | SIST0_PAR;
+const SIEN1_VAL = SIST1_STO | SIST1_HTH | SIST1_SBMC;
+const DIEN_VAL = DSTAT_MDPE | DSTAT_BF | DSTAT_SIR | DSTAT_IID | DSTAT_ABRT;
 const ISR_LATENCY_NS = 2000;
 
 interface Cmd {
@@ -271,8 +271,8 @@ class RefDriver {
     wr(b, R.CTEST4, 1, 0);
     wr(b, R.DCNTL, 1, DCNTL_COM);
     wr(b, R.STIME0, 1, 0x0c); // STO 256 ms
-    wr(b, R.SIEN0, 2, SIEN0 | (SIEN1 << 8));
-    wr(b, R.DIEN, 1, DIEN);
+    wr(b, R.SIEN0, 2, SIEN0_VAL | (SIEN1_VAL << 8));
+    wr(b, R.DIEN, 1, DIEN_VAL);
     // host structures
     const m = b.mem.dv;
     for (let i = 0; i < A.HCB_SIZE; i += 4) m.setUint32(HCB + i, 0, true);
@@ -568,12 +568,12 @@ describe("lsi53c895 SCRIPTS", () => {
     wr(b, R.DSA, 4, hcb);
     wr(b, R.DIEN, 1, DSTAT_SIR);
     wr(b, R.DSP, 4, prog.at("snooptest"));
-    // A CPU run polls ISTAT at its own advancing local time (the board sets sched.now).
+    // A CPU run polls ISTAT at its own advancing local time (the board sets it).
     const t0 = b.sched.now;
     let istat = 0;
     let polls = 0;
     for (; polls < 100 && !(istat & (ISTAT_INTF | ISTAT_SIP | ISTAT_DIP)); polls++) {
-      b.sched.now = t0 + polls * 500;
+      b.sched.setLocalTime(t0 + polls * 500);
       istat = rd(b, R.ISTAT);
     }
     expect(istat & ISTAT_DIP).toBe(ISTAT_DIP);
@@ -589,7 +589,7 @@ describe("lsi53c895 SCRIPTS", () => {
     const expectNs = 4 * INSN_RAM + 2 * (T.dmaReadSetupClocks + 1) * CLK + (T.dmaWriteSetupClocks + 1) * CLK;
     expect(polls - 1).toBe(Math.ceil(expectNs / 500));
     expect(b.irq.changes[0][0]).toBe(expectNs); // caught up at the SCRIPTS' own time
-    b.sched.now = t0;
+    b.sched.endLocalTime();
     b.sched.runUntil(1e6); // the stale scheduler entries change nothing
     expect(b.irq.rises).toBe(1);
   });

@@ -22,7 +22,8 @@ import { guest } from "./helpers.js";
 import { defaultBoard } from "../host/config.js";
 import { buildMachine, type Machine } from "../host/machine.js";
 import { nsToCycles } from "../host/costs.js";
-import { parseMac, ST_IN_UCAST, ST_OUT_UCAST } from "../devices/acenic.js";
+import { parseMac } from "../devices/acenic.js";
+import { ST_IN_UCAST, ST_OUT_UCAST } from "../common/acenic-regs.js";
 import { ipv4, writeUdpFrame } from "../devices/measure-client.js";
 import { BOOT_PING_TOTAL } from "../common/platform.js";
 

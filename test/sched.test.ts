@@ -65,6 +65,29 @@ describe("scheduler", () => {
     expect(fired).toEqual([50]);
   });
 
+  it("local time: only the scheduler moves now; a party inside an event sets where it acts, never before the event", () => {
+    const s = new Scheduler();
+    const seen: Array<[number, number]> = [];
+    const late = s.handler("late", () => seen.push([s.now, s.eventTime]));
+    const h = s.handler("run", () => {
+      s.setLocalTime(s.eventTime + 40); // a CPU's guest, 40 ns into its run
+      s.after(10, late); // stamped at its local time
+      expect(s.now).toBe(140);
+      expect(() => s.setLocalTime(99)).toThrow(/before the event/);
+      s.setLocalTime(120); // a device catching up with work due earlier in the run
+      expect(s.now).toBe(120);
+      s.endLocalTime();
+      expect(s.now).toBe(100);
+      s.setLocalTime(170); // left set: the next event ends it
+    });
+    s.at(100, h);
+    s.runUntil(1000);
+    expect(seen).toEqual([[150, 150]]);
+    expect(s.now).toBe(1000);
+    // @ts-expect-error: now is read-only outside the scheduler
+    expect(() => { s.now = 5; }).toThrow();
+  });
+
   it("converts cycles and ns exactly at 600 MHz", () => {
     expect(cyclesToNs(PIII_600, 600)).toBe(1000);
     expect(cyclesToNs(PIII_600, 5)).toBe(8); // 8.33 ns, floor

@@ -1,7 +1,8 @@
 // A tiny SCRIPTS assembler for the LSI53C895 tests, and the reference initiator script.
 //
 // Instruction helpers return the instruction's dwords (2, or 3 for a memory move), in
-// the encodings of Linux's sym_defs.h (DEVICES-REF.md A). Conditions compose the way
+// the encodings of common/lsi-regs.ts (Linux's sym_defs.h, DEVICES-REF.md A), the ones
+// the device model decodes and the guests' driver assembles. Conditions compose the way
 // sym's IFTRUE/IFFALSE(WHEN/IF/DATA/MASK/CARRYSET) macros do:
 //   jump(L("x"), when(MSG_IN))          JUMP x, WHEN MSG_IN
 //   jump(L("x"), not(data(0x80, 0x7f))) JUMP x, IF NOT (SFBR & 0x80) == 0x80
@@ -15,67 +16,90 @@
 // target and tag through tables the SCRIPTS index with register arithmetic, S/G as a
 // list of table-indirect CHMOVs entered in the middle, status and message handling,
 // and completion posted to a done queue with INTFLY. Its data structures (HCB, TCB,
-// CCB) are laid out below; offsets are bytes, all words little-endian u32.
+// CCB) are drawn below; their offsets are common/sym-layout.ts, shared with the driver.
+// guest-lib/drivers/sym53c8xx-fw.ts is a deliberate line-for-line port of this script
+// to AssemblyScript (the guests cannot import TypeScript); keep the two in step.
 
 import { R } from "../devices/lsi53c895.js";
+import {
+  PH_DATA_OUT, PH_DATA_IN, PH_COMMAND, PH_STATUS, PH_MSG_OUT, PH_MSG_IN, SCR_PHASE_SHIFT, SCR_MOVE, SCR_CHMOV,
+  BM_INDIRECT, BM_TABLE, SCR_SELECT, IO_RELATIVE, IO_TABLE, IO_SEL_ATN, IO_ID_SHIFT, IO_ATN, IO_ACK, IO_TARGET, IO_CARRY,
+  SCR_WAIT_DISC, SCR_WAIT_RESEL, SCR_SET, SCR_CLR, SCR_SFBR_REG, SCR_REG_SFBR, SCR_REG_REG, RW_OP_SHIFT, RW_REG_SHIFT,
+  RW_DATA_SHIFT, RW_SFBR_DATA, RW_MOV, RW_SHL, RW_OR, RW_XOR, RW_AND, RW_SHR, RW_ADD, RW_ADC, SCR_JUMP, SCR_CALL,
+  SCR_RETURN, SCR_INT, TC_RELATIVE, TC_CARRY, TC_INTFLY, TC_TRUE, TC_DATA, TC_PHASE, TC_WAIT, TC_MASK_SHIFT,
+  SCR_MEMORY_MOVE, SCR_LOAD, SCR_STORE, LS_DSA_REL, LS_REG_SHIFT,
+} from "../common/lsi-regs.js";
+import { MSG_COMMAND_COMPLETE, MSG_SAVE_DATA_POINTER, MSG_RESTORE_POINTERS, MSG_DISCONNECT, MSG_REJECT, MSG_IDENTIFY } from "../common/scsi-defs.js";
+import {
+  HCB_TARGTBL, HCB_STARTPOS, HCB_DONEPOS, HCB_SCRATCH, HCB_MSGIN, CCB_START, CCB_SELECT, CCB_MSGOUT, CCB_CMD,
+  CCB_STATUS, CCB_SAVEP, CCB_PM, CCB_PM_RET, CCB_SG, SIR_SEL_NO_MSGOUT, SIR_BAD_PHASE, SIR_DATA_OVERRUN,
+  SIR_RESEL_NO_IDENTIFY, SIR_RESEL_NO_TAG,
+} from "../common/sym-layout.js";
+
+// The reference script's host structures, for the tests (the driver shares them too).
+export * from "../common/sym-layout.js";
 
 export type Insn = number[];
 
-// SCSI phases
-export const DATA_OUT = 0;
-export const DATA_IN = 1;
-export const COMMAND = 2;
-export const STATUS = 3;
-export const MSG_OUT = 6;
-export const MSG_IN = 7;
+// The assembler's names for the phases, SET/CLEAR flags and ALU operations (the values:
+// common/lsi-regs.ts).
+export const DATA_OUT = PH_DATA_OUT;
+export const DATA_IN = PH_DATA_IN;
+export const COMMAND = PH_COMMAND;
+export const STATUS = PH_STATUS;
+export const MSG_OUT = PH_MSG_OUT;
+export const MSG_IN = PH_MSG_IN;
 
 const u = (x: number): number => x >>> 0;
+const ph = (phase: number): number => phase << SCR_PHASE_SHIFT;
 
 // --- block move ------------------------------------------------------------------------
 /** MOVE count, addr, WHEN phase */
-export const move = (phase: number, count: number, addr: number): Insn => [u(0x08000000 | (phase << 24) | (count & 0xffffff)), u(addr)];
+export const move = (phase: number, count: number, addr: number): Insn => [u(SCR_MOVE | ph(phase) | (count & 0xffffff)), u(addr)];
 /** CHMOV count, addr, WHEN phase */
-export const chmov = (phase: number, count: number, addr: number): Insn => [u((phase << 24) | (count & 0xffffff)), u(addr)];
+export const chmov = (phase: number, count: number, addr: number): Insn => [u(SCR_CHMOV | ph(phase) | (count & 0xffffff)), u(addr)];
 /** MOVE count, PTR ptr (indirect: the address is read from ptr) */
-export const moveInd = (phase: number, count: number, ptr: number): Insn => [u(0x28000000 | (phase << 24) | (count & 0xffffff)), u(ptr)];
+export const moveInd = (phase: number, count: number, ptr: number): Insn => [u(SCR_MOVE | BM_INDIRECT | ph(phase) | (count & 0xffffff)), u(ptr)];
 /** MOVE FROM dsaOff (table indirect: {count, addr} at DSA + dsaOff) */
-export const moveTable = (phase: number, dsaOff: number): Insn => [u(0x18000000 | (phase << 24)), u(dsaOff & 0xffffff)];
-export const chmovTable = (phase: number, dsaOff: number): Insn => [u(0x10000000 | (phase << 24)), u(dsaOff & 0xffffff)];
+export const moveTable = (phase: number, dsaOff: number): Insn => [u(SCR_MOVE | BM_TABLE | ph(phase)), u(dsaOff & 0xffffff)];
+export const chmovTable = (phase: number, dsaOff: number): Insn => [u(SCR_CHMOV | BM_TABLE | ph(phase)), u(dsaOff & 0xffffff)];
 
 // --- I/O -------------------------------------------------------------------------------
-export const ATN = 0x08;
-export const ACK = 0x40;
-export const TARGET = 0x200;
-export const CARRY = 0x400;
+export const ATN = IO_ATN;
+export const ACK = IO_ACK;
+export const TARGET = IO_TARGET;
+export const CARRY = IO_CARRY;
+const atnIf = (atn: boolean): number => (atn ? IO_SEL_ATN : 0);
 /** SELECT [ATN] id, alt (alt taken when reselected first) */
-export const select = (id: number, alt: number, atn = false): Insn => [u(0x40000000 | (atn ? 0x01000000 : 0) | ((id & 0xf) << 16)), u(alt)];
+export const select = (id: number, alt: number, atn = false): Insn => [u(SCR_SELECT | atnIf(atn) | ((id & 0xf) << IO_ID_SHIFT)), u(alt)];
 /** SELECT [ATN] FROM dsaOff, alt (table: byte 1 SXFER, byte 2 ID, byte 3 SCNTL3) */
-export const selectTable = (dsaOff: number, alt: number, atn = false): Insn => [u(0x42000000 | (atn ? 0x01000000 : 0) | (dsaOff & 0xffffff)), u(alt)];
+export const selectTable = (dsaOff: number, alt: number, atn = false): Insn => [u(SCR_SELECT | IO_TABLE | atnIf(atn) | (dsaOff & 0xffffff)), u(alt)];
 /** SELECT with a relative alternate address (distance from the next instruction). */
-export const selectRel = (id: number, dist: number, atn = false): Insn => [u(0x44000000 | (atn ? 0x01000000 : 0) | ((id & 0xf) << 16)), u(dist & 0xffffff)];
-export const waitDisc = (): Insn => [0x48000000, 0];
+export const selectRel = (id: number, dist: number, atn = false): Insn => [u(SCR_SELECT | IO_RELATIVE | atnIf(atn) | ((id & 0xf) << IO_ID_SHIFT)), u(dist & 0xffffff)];
+export const waitDisc = (): Insn => [SCR_WAIT_DISC, 0];
 /** WAIT RESELECT alt (alt taken when SIGP is set) */
-export const waitResel = (alt: number): Insn => [0x50000000, u(alt)];
-export const set = (flags: number): Insn => [u(0x58000000 | flags), 0];
-export const clear = (flags: number): Insn => [u(0x60000000 | flags), 0];
+export const waitResel = (alt: number): Insn => [SCR_WAIT_RESEL, u(alt)];
+export const set = (flags: number): Insn => [u(SCR_SET | flags), 0];
+export const clear = (flags: number): Insn => [u(SCR_CLR | flags), 0];
 
 // --- register read-modify-write --------------------------------------------------------
-export const MOV = 0;
-export const SHL = 1;
-export const OR = 2;
-export const XOR = 3;
-export const AND = 4;
-export const SHR = 5;
-export const ADD = 6;
-export const ADC = 7;
-const regField = (reg: number): number => ((reg & 0x7f) << 16) | (reg & 0x80);
+export const MOV = RW_MOV;
+export const SHL = RW_SHL;
+export const OR = RW_OR;
+export const XOR = RW_XOR;
+export const AND = RW_AND;
+export const SHR = RW_SHR;
+export const ADD = RW_ADD;
+export const ADC = RW_ADC;
+const regField = (reg: number): number => ((reg & 0x7f) << RW_REG_SHIFT) | (reg & 0x80);
+const rw = (cls: number, reg: number, op: number, data: number): number => u(cls | regField(reg) | (op << RW_OP_SHIFT) | ((data & 0xff) << RW_DATA_SHIFT));
 /** class 5: reg = SFBR op data */
-export const sfbrToReg = (reg: number, op: number, data: number): Insn => [u(0x68000000 | regField(reg) | (op << 24) | ((data & 0xff) << 8)), 0];
+export const sfbrToReg = (reg: number, op: number, data: number): Insn => [rw(SCR_SFBR_REG, reg, op, data), 0];
 /** class 6: SFBR = reg op data */
-export const regToSfbr = (reg: number, op: number, data: number): Insn => [u(0x70000000 | regField(reg) | (op << 24) | ((data & 0xff) << 8)), 0];
+export const regToSfbr = (reg: number, op: number, data: number): Insn => [rw(SCR_REG_SFBR, reg, op, data), 0];
 /** class 7: reg = reg op data (or op SFBR when sfbrData) */
 export const regReg = (reg: number, op: number, data: number, sfbrData = false): Insn =>
-  [u(0x78000000 | regField(reg) | (op << 24) | ((data & 0xff) << 8) | (sfbrData ? 0x00800000 : 0)), 0];
+  [u(rw(SCR_REG_REG, reg, op, data) | (sfbrData ? RW_SFBR_DATA : 0)), 0];
 /** SFBR = reg */
 export const fromReg = (reg: number): Insn => regToSfbr(reg, OR, 0);
 /** reg = SFBR */
@@ -91,17 +115,18 @@ export interface Cond {
   readonly ifTrue: boolean;
 }
 /** WHEN phase: wait for REQ, compare the phase */
-export const when = (phase: number): Cond => ({ bits: 0x00030000 | (phase << 24), ifTrue: true });
+export const when = (phase: number): Cond => ({ bits: TC_PHASE | TC_WAIT | ph(phase), ifTrue: true });
 /** IF phase */
-export const ifPhase = (phase: number): Cond => ({ bits: 0x00020000 | (phase << 24), ifTrue: true });
+export const ifPhase = (phase: number): Cond => ({ bits: TC_PHASE | ph(phase), ifTrue: true });
 /** IF (SFBR & ~ignore) == (d & ~ignore); `ignore` bits set = don't care (sym MASK). */
-export const data = (d: number, ignore = 0): Cond => ({ bits: 0x00040000 | ((ignore & 0xff) << 8) | (d & 0xff), ifTrue: true });
-export const carrySet: Cond = { bits: 0x00200000, ifTrue: true };
+export const data = (d: number, ignore = 0): Cond => ({ bits: TC_DATA | ((ignore & 0xff) << TC_MASK_SHIFT) | (d & 0xff), ifTrue: true });
+export const carrySet: Cond = { bits: TC_CARRY, ifTrue: true };
 export const not = (c: Cond): Cond => ({ bits: c.bits, ifTrue: !c.ifTrue });
 /** Several tests in one instruction (phase + data, ...). */
 export const both = (a: Cond, b: Cond): Cond => ({ bits: a.bits | b.bits, ifTrue: a.ifTrue });
+const TC_OPS = [SCR_JUMP, SCR_CALL, SCR_RETURN, SCR_INT];
 const tc = (op: number, c: Cond | undefined, rel: boolean): number =>
-  u(0x80000000 | (op << 27) | (c ? c.bits | (c.ifTrue ? 0x00080000 : 0) : 0x00080000) | (rel ? 0x00800000 : 0));
+  u(TC_OPS[op] | (c ? c.bits | (c.ifTrue ? TC_TRUE : 0) : TC_TRUE) | (rel ? TC_RELATIVE : 0));
 export const jump = (addr: number, c?: Cond): Insn => [tc(0, c, false), u(addr)];
 /** JUMP REL(dist): dist from the next instruction */
 export const jumpRel = (dist: number, c?: Cond): Insn => [tc(0, c, true), u(dist & 0xffffff)];
@@ -109,18 +134,18 @@ export const call = (addr: number, c?: Cond): Insn => [tc(1, c, false), u(addr)]
 export const callRel = (dist: number, c?: Cond): Insn => [tc(1, c, true), u(dist & 0xffffff)];
 export const ret = (c?: Cond): Insn => [tc(2, c, false), 0];
 export const int = (vector: number, c?: Cond): Insn => [tc(3, c, false), u(vector)];
-export const intfly = (vector: number, c?: Cond): Insn => [u(tc(3, c, false) | 0x00100000), u(vector)];
-export const nop = (): Insn => [0x80000000, 0];
+export const intfly = (vector: number, c?: Cond): Insn => [u(tc(3, c, false) | TC_INTFLY), u(vector)];
+export const nop = (): Insn => [SCR_JUMP, 0];
 
 // --- memory move, LOAD/STORE -------------------------------------------------------------
 /** MEMORY MOVE count, src, dst (3 dwords) */
 export const memMove = (count: number, src: number, dst: number, noFlush = false): Insn =>
-  [u(0xc0000000 | (noFlush ? 0x01000000 : 0) | (count & 0xffffff)), u(src), u(dst)];
-export const load = (reg: number, n: number, addr: number): Insn => [u(0xe1000000 | ((reg & 0xff) << 16) | n), u(addr)];
-export const store = (reg: number, n: number, addr: number): Insn => [u(0xe0000000 | ((reg & 0xff) << 16) | n), u(addr)];
+  [u(SCR_MEMORY_MOVE | (noFlush ? 0x01000000 : 0) | (count & 0xffffff)), u(src), u(dst)];
+export const load = (reg: number, n: number, addr: number): Insn => [u(SCR_LOAD | ((reg & 0xff) << LS_REG_SHIFT) | n), u(addr)];
+export const store = (reg: number, n: number, addr: number): Insn => [u(SCR_STORE | ((reg & 0xff) << LS_REG_SHIFT) | n), u(addr)];
 /** LOAD reg, n, DSA REL(off) */
-export const loadRel = (reg: number, n: number, off: number): Insn => [u(0xf1000000 | ((reg & 0xff) << 16) | n), u(off & 0xffffff)];
-export const storeRel = (reg: number, n: number, off: number): Insn => [u(0xf0000000 | ((reg & 0xff) << 16) | n), u(off & 0xffffff)];
+export const loadRel = (reg: number, n: number, off: number): Insn => [u(SCR_LOAD | LS_DSA_REL | ((reg & 0xff) << LS_REG_SHIFT) | n), u(off & 0xffffff)];
+export const storeRel = (reg: number, n: number, off: number): Insn => [u(SCR_STORE | LS_DSA_REL | ((reg & 0xff) << LS_REG_SHIFT) | n), u(off & 0xffffff)];
 
 // --- assembler -------------------------------------------------------------------------------
 export class Asm {
@@ -217,42 +242,9 @@ export function assemble(base: number, body: (a: Asm, L: (name: string) => numbe
 // (SIST0.MA): the driver writes the rest of the entry into CCB.PM, the next list
 // address into CCB.PM_RET, TEMP = pm_in/pm_out, and restarts at `dispatch` (what Linux
 // does in C on the 895, which has no PMJAD).
-// INT codes the driver handles are the SIR_* below.
+// INT codes the driver handles are SIR_* (common/sym-layout.ts).
 
-export const HCB_TARGTBL = 0x000;
-export const HCB_STARTPOS = 0x040;
-export const HCB_DONEPOS = 0x044;
-export const HCB_SCRATCH = 0x048;
-export const HCB_MSGIN = 0x04c;
-export const HCB_IDLECCB = 0x060;
-export const HCB_STARTQ = 0x100;
-export const SQ_SLOTS = 64;
-export const DQ_SLOTS = 64;
-export const HCB_DONEQ = HCB_STARTQ + 8 * SQ_SLOTS;
-export const HCB_SIZE = HCB_DONEQ + 8 * DQ_SLOTS;
-export const TCB_SIZE = 0x100;
-export const MAX_TAGS = 64;
-
-export const CCB_START = 0x00;
-export const CCB_SELECT = 0x04;
-export const CCB_MSGOUT = 0x08;
-export const CCB_CMD = 0x10;
-export const CCB_STATUS = 0x18;
-export const CCB_SAVEP = 0x20;
-export const CCB_PM = 0x24;
-export const CCB_PM_RET = 0x2c;
-export const CCB_STATBUF = 0x30;
-export const CCB_HSTAT = 0x31;
-export const CCB_MSGBUF = 0x34;
-export const CCB_CDB = 0x38;
-export const CCB_SG = 0x48;
 export const ccbSize = (maxSg: number): number => CCB_SG + 8 * maxSg;
-
-export const SIR_SEL_NO_MSGOUT = 1; // the target did not take MSG OUT after selection
-export const SIR_BAD_PHASE = 2; // a phase the script does not handle
-export const SIR_DATA_OVERRUN = 3; // the target wants more data than the S/G list holds
-export const SIR_RESEL_NO_IDENTIFY = 4; // a reselecting target did not send IDENTIFY
-export const SIR_RESEL_NO_TAG = 5; // ... nor a tag (the script only runs tagged commands)
 
 export interface RefConfig {
   /** Bus address the script runs at (the chip's SCRIPTS RAM, or host RAM). */
@@ -326,11 +318,11 @@ export function referenceScript(cfg: RefConfig): Assembled {
     a.label("msg_in");
     a.emit(
       move(MSG_IN, 1, hcb + HCB_MSGIN),
-      jump(L("complete"), data(0x00)),
-      jump(L("save_dp"), data(0x02)),
-      jump(L("disconnect"), data(0x04)),
-      jump(L("restore_dp"), data(0x03)),
-      jump(L("msg_rejected"), data(0x07)),
+      jump(L("complete"), data(MSG_COMMAND_COMPLETE)),
+      jump(L("save_dp"), data(MSG_SAVE_DATA_POINTER)),
+      jump(L("disconnect"), data(MSG_DISCONNECT)),
+      jump(L("restore_dp"), data(MSG_RESTORE_POINTERS)),
+      jump(L("msg_rejected"), data(MSG_REJECT)),
       set(ATN), // anything else: MESSAGE REJECT
       clear(ACK),
       move(MSG_OUT, 1, L("k_msg_reject")),
@@ -368,7 +360,7 @@ export function referenceScript(cfg: RefConfig): Assembled {
       regReg(DSA0, AND, 0x3c), // DSA = &TARGTBL[id]
       loadRel(R.DSA, 4, 0), // DSA = the target's TCB (256-byte aligned tag table)
       move(MSG_IN, 1, hcb + HCB_MSGIN), // IDENTIFY
-      int(SIR_RESEL_NO_IDENTIFY, not(data(0x80, 0x7f))),
+      int(SIR_RESEL_NO_IDENTIFY, not(data(MSG_IDENTIFY, 0x7f))),
       clear(ACK),
       int(SIR_RESEL_NO_TAG, not(when(MSG_IN))),
       move(MSG_IN, 2, hcb + HCB_MSGIN), // SIMPLE QUEUE TAG, tag (ACK held on the tag)
@@ -389,6 +381,6 @@ export function referenceScript(cfg: RefConfig): Assembled {
     a.label("k_data_out_end");
     a.word(L("data_out_end"));
     a.label("k_msg_reject");
-    a.word(0x07); // MESSAGE REJECT (byte 0)
+    a.word(MSG_REJECT); // (byte 0)
   });
 }

@@ -7,6 +7,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { Scheduler } from "../host/sched.js";
 import { Rng } from "../host/rng.js";
+import type { LogKind } from "../host/device.js";
 import type { Connection, DataInSource, ScsiPort, ScsiTask } from "../devices/scsi.js";
 import { dataInBytes, STATUS_GOOD, STATUS_CHECK_CONDITION, STATUS_QUEUE_FULL } from "../devices/scsi.js";
 import { ScsiDisk, type ScsiDiskOptions } from "../devices/scsi-disk.js";
@@ -103,15 +104,18 @@ interface Env {
   backend: BlockBackend;
   disk: ScsiDisk;
   bus: FakeController;
+  /** What the disk logged (kind, message). */
+  logs: [LogKind, string][];
 }
 
 function setup(o: { backend?: BlockBackend; seed?: number; disk?: ScsiDiskOptions } = {}): Env {
   const sched = new Scheduler();
   const backend = o.backend ?? new MemoryBackend(GEOMETRY_BLOCKS);
-  const disk = new ScsiDisk(0, sched, backend, o.disk ?? {}, new Rng(o.seed ?? 1));
+  const logs: [LogKind, string][] = [];
+  const disk = new ScsiDisk(0, { sched, rng: new Rng(o.seed ?? 1), log: (k, m) => logs.push([k, m]) }, backend, o.disk ?? {});
   const bus = new FakeController(sched);
   bus.disk = disk;
-  return { sched, backend, disk, bus };
+  return { sched, backend, disk, bus, logs };
 }
 
 /** Issue one command, run to quiescence, return how it ended. */

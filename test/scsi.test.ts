@@ -28,7 +28,7 @@ import { BOOT_PING_TOTAL } from "../common/platform.js";
 import { type DiskModel, READ_HIT_OVERHEAD_NS, READ_MISS_OVERHEAD_NS, TARGET_OUTER_BPS } from "../devices/disk-model.js";
 import { ULTRA2_BYTES_PER_S } from "../devices/scsi-disk.js";
 import { R } from "../devices/lsi53c895.js";
-import { SCSI_RAM_BASE } from "../common/platform.js";
+import { SCSI_RAM_BASE, SCSI2_BASE, SCSI2_RAM_BASE } from "../common/platform.js";
 import { referenceScript } from "./scripts-asm.js";
 
 /** Boot arguments of the test guest (offsets in its BOOTINFO block; see scsi-test.ts). */
@@ -38,6 +38,8 @@ const ST_RANDOM_N = 0x48;
 const ST_DEPTH = 0x4c;
 const ST_BAD_LBA = 0x50;
 const ST_HITS = 0x54;
+const ST_BASE = 0x58;
+const ST_FUNC = 1;
 const ST_SEQ = 2;
 
 const BAD_LBA = 1_000_000;
@@ -67,7 +69,9 @@ interface Run {
   wallMs: number;
 }
 
-function boot(args: Record<number, number> = {}, stopAt?: string): Run {
+/** `bus: "scsi2"`: the disks hang on a second controller at SCSI2_BASE, which the
+ *  guest drives (ST_BASE); the board's first controller stays, with a disk, idle. */
+function boot(args: Record<number, number> = {}, stopAt?: string, bus: "scsi" | "scsi2" = "scsi"): Run {
   const c = defaultBoard();
   c.cpus[1] = {
     ...c.cpus[1], name: "scsi-test", wasm: guest("test-scsi"),
@@ -80,6 +84,11 @@ function boot(args: Record<number, number> = {}, stopAt?: string): Run {
       ? { sizeBytes: DISK_BYTES, faults: { mediumErrors: [{ lba: BAD_LBA, count: 16, kind: "read" as const }] } }
       : { sizeBytes: DISK_BYTES })),
   };
+  if (bus === "scsi2") {
+    c.scsi2 = c.scsi;
+    c.scsi = { cpu: 0, disks: [{ sizeBytes: DISK_BYTES }] };
+    c.cpus[1].bootArgs[ST_BASE] = SCSI2_BASE;
+  }
   const r: Run = { m: undefined as unknown as Machine, values: {}, fails: [], passes: [], done: undefined, guestErrors: [], driver: [], marks: {}, stopAt, wallMs: 0 };
   r.m = buildMachine(c, {
     onLog: (kind, msg) => {
@@ -261,9 +270,13 @@ describe("sym53c8xx driver on the board (guest-driven)", () => {
     expect(busy).toBeGreaterThan(0.97);
   });
 
-  it("(d) nothing crashes the host: no fault, no guest-error log, the SCRIPTS back in WAIT RESELECT, no task left on a disk", () => {
+  it("(d) nothing crashes the host: no fault, no guest-error log but the three bad commands the guest sent on purpose, the SCRIPTS back in WAIT RESELECT, no task left on a disk", () => {
     checkGuest(r);
-    expect(r.guestErrors).toEqual([]);
+    expect(r.guestErrors).toEqual([
+      expect.stringMatching(/^disk0: invalid opcode \(opcode 0x[0-9a-f]+, initiator 7, tag \d+\): CHECK CONDITION$/),
+      expect.stringMatching(/^disk0: invalid field in CDB byte 2 \(opcode 0x12, /),
+      expect.stringMatching(/^disk2: LBA out of range \(opcode 0x28, /),
+    ]);
     r.m.board.run(r.m.board.sched.now + 10_000_000);
     const s = r.m.scsi!;
     expect(s.read(R.ISTAT1, 1) & 0x02).toBe(0x02); // SRUN: waiting for a reselection or SIGP
@@ -304,5 +317,29 @@ describe("sym53c8xx driver on the board (guest-driven)", () => {
     expect(s2.cpus[1].busyCycles).toBe(s1.cpus[1].busyCycles);
     expect(again.values).toEqual(r.values);
     console.log(`(e) determinism: trace hash ${s1.traceHash}, ${s1.events} events, both runs`);
+  });
+});
+
+describe("a second LSI53C895 (config.scsi2, at SCSI2_BASE): the same driver drives its disks", () => {
+  it("passes every in-guest check on the second controller's disks; the first controller sees nothing", () => {
+    const x = boot({ [ST_MODE]: ST_FUNC }, undefined, "scsi2");
+    finish(x);
+    checkGuest(x);
+    const m = x.m;
+    expect(m.scsi2!.stats.commands).toBeGreaterThan(30);
+    expect(m.scsi!.stats.commands).toBe(0);
+    expect(m.disks[0].stats.reads + m.disks[0].stats.writes).toBe(0);
+    for (const d of m.disks2) expect(d.stats.reads + d.stats.writes).toBeGreaterThan(0);
+    // The SCRIPTS run from the second chip's own SCRIPTS RAM, at its bus address.
+    expect(x.driver[0]).toBe(`sym: 53c895 at 0x${SCSI2_BASE.toString(16)}, SCSI ID 7, 48 tags`);
+    const ref = referenceScript({ scriptBase: SCSI2_RAM_BASE, hcb: x.values.symHcb, maxSg: 4 });
+    expect(Array.from({ length: ref.words.length }, (_, i) => m.scsi2!.read(0x1000 + 4 * i, 4))).toEqual(Array.from(ref.words));
+    // Its guest errors are logged under its own names.
+    expect(x.guestErrors).toEqual([
+      expect.stringMatching(/^scsi2\.disk0: invalid opcode /),
+      expect.stringMatching(/^scsi2\.disk0: invalid field in CDB byte 2 /),
+      expect.stringMatching(/^scsi2\.disk2: LBA out of range /),
+    ]);
+    console.log(`second controller: ${m.scsi2!.stats.commands} commands, ${x.passes.length} checks passed`);
   });
 });

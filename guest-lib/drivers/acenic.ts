@@ -22,8 +22,9 @@
 // Cost of zero copy on this board: two DMA bursts per frame on 32-bit 33 MHz PCI take
 // the NIC ~12.35 us per 1514-byte frame against 12.304 us on the wire, so two-fragment
 // frames run at 99.6% of line rate; one fragment reaches it (test/nic.test.ts).
-// Register offsets and bits mirror devices/acenic.ts (Linux acenic.h names); the
-// firmware image is not loaded: the device model is the firmware.
+// Register offsets, bits and layouts come from common/acenic-regs.ts, which the device
+// model uses too (Linux acenic.h names); the firmware image is not loaded: the device
+// model is the firmware.
 // Not done: jumbo and mini RX rings (disabled), VLAN, multicast/promiscuous commands,
 // RX checksum results (not asked for), link-down recovery beyond a flag, Tigon I.
 //
@@ -43,15 +44,29 @@ import { mmioRead32, mmioWrite32 } from "../hw";
 import { dmaAlloc } from "../dma";
 import { cputs, cputc, cputu, kprint } from "../console";
 import { NIC_BASE } from "../../common/platform";
+import {
+  HostCtrl, LocalCtrl, MiscCfg, PciState, AssistState, CpuCtrl, Pc, CpuBCtrl, Mb0Lo, CmdPrd, TxPrd, RxStdPrd,
+  MacAddrHi, MacAddrLo, InfoPtrHi, InfoPtrLo, ModeStat, DmaReadCfg, DmaWriteCfg, EvtCsm, CmdCsm, TuneRxCoalTicks,
+  TuneTxCoalTicks, TuneStatTicks, TuneMaxTxDesc, TuneMaxRxDesc, TuneLink, TuneFastLink, IfIdx, IfMtu, GigLnkState, CmdRng,
+  HC_IN_INT, HC_CLR_INT, HC_HW_RESET, HC_WORD_SWAP, HC_REV_SHIFT, TIGON_II_REV, LC_EEPROM_DIN, LC_EEPROM_DOUT,
+  LC_EEPROM_OUT_EN, LC_EEPROM_CLK, LC_SRAM_BANK_512K, MISC_SYNC_SRAM_TIMING, PCI_READ_CMD_MEM, PCI_WRITE_CMD_MEM,
+  PCI_MEM_READ_MULTIPLE, DMA_THRESH_8W, CPU_HALT, CPU_TRACE, MODE_BYTE_SWAP_DMA, MODE_WARN, MODE_FATAL,
+  MODE_WORD_SWAP_BD, MODE_NO_JUMBO_FRAG, LNK_ENABLE, LNK_FULL_DUPLEX, LNK_1000MB, LNK_NEGOTIATE, LNK_UP,
+  GI_EVT_RCB, GI_CMD_RCB, GI_TX_RCB, GI_STD_RCB, GI_JUMBO_RCB, GI_MINI_RCB, GI_RET_RCB, GI_EVT_PRD_PTR,
+  GI_RX_RET_PRD_PTR, GI_TX_CSM_PTR, GI_STATS_PTR, GEN_INFO_BYTES, CMD_RING_NIC_ADDR, RCB_TCP_UDP_SUM, RCB_IP_SUM, RCB_COAL_INT_ONLY,
+  RCB_TX_HOST_RING, RCB_DISABLED, BD_TCP_UDP_SUM, BD_IP_SUM, BD_END, BD_ERROR, E_FW_RUNNING, E_STATS_UPDATED, E_LINK,
+  E_C_LINK_UP, E_ERROR, C_HOST_STATE, C_CLEAR_STATS, EEPROM_DEVICE, EEPROM_MAC_OFF, EVT_RING_ENTRIES,
+  CMD_RING_ENTRIES, TX_RING_ENTRIES, RX_STD_RING_ENTRIES, RX_RETURN_RING_ENTRIES,
+} from "../../common/acenic-regs";
 
 // ---------------------------------------------------------------------------------
 // Tunables (Linux's defaults where Linux has one)
 
-const TX_RING: u32 = 256; // TX BDs in host RAM (Tigon II MAX_TX_RING_ENTRIES)
-const RX_STD_RING: u32 = 512; // fixed by the firmware
-const RX_RET_RING: u32 = 2048; // return ring (RX_RETURN_RING_ENTRIES)
-const EVT_RING: u32 = 256; // fixed by the firmware
-const CMD_RING: u32 = 64; // in the register file
+const TX_RING: u32 = TX_RING_ENTRIES; // TX BDs in host RAM (Tigon II MAX_TX_RING_ENTRIES)
+const RX_STD_RING: u32 = RX_STD_RING_ENTRIES; // fixed by the firmware
+const RX_RET_RING: u32 = RX_RETURN_RING_ENTRIES; // return ring
+const EVT_RING: u32 = EVT_RING_ENTRIES; // fixed by the firmware
+const CMD_RING: u32 = CMD_RING_ENTRIES; // in the register file
 const RX_BUFS: u32 = 256; // buffers posted on the std ring (half of it, as Linux)
 const RX_BUF_SIZE: u32 = 1536; // a 1518-byte frame fits; also the jumbo cutoff
 const MTU_FRAME: u32 = 1500 + 14 + 4; // IfMtu: MTU + Ethernet header + VLAN tag
@@ -61,95 +76,12 @@ const RX_COAL_TICKS: u32 = 120; // us (DEF_RX_COAL)
 const RX_MAX_DESC: u32 = 25; // BDs (DEF_RX_MAX_DESC)
 const STAT_TICKS: u32 = 2000000; // us: statistics block DMA'd every 2 s (DEF_STAT)
 
-// ---------------------------------------------------------------------------------
-// Registers (byte offsets in the 16 KiB BAR at NIC_BASE)
+// Driver settings made of the chip's bits (the bits themselves: common/acenic-regs.ts)
 
-const HOST_CTRL: u32 = 0x040;
-const LOCAL_CTRL: u32 = 0x044;
-const MISC_CFG: u32 = 0x050;
-const PCI_STATE: u32 = 0x05c;
-const ASSIST_STATE: u32 = 0x11c;
-const CPU_CTRL: u32 = 0x140;
-const CPU_PC: u32 = 0x144;
-const CPU_B_CTRL: u32 = 0x240;
-const MB0_LO: u32 = 0x504; // host interrupt mailbox
-const CMD_PRD: u32 = 0x50c;
-const TX_PRD: u32 = 0x514;
-const RX_STD_PRD: u32 = 0x51c;
-const MAC_ADDR_HI: u32 = 0x600;
-const MAC_ADDR_LO: u32 = 0x604;
-const INFO_PTR_HI: u32 = 0x608;
-const INFO_PTR_LO: u32 = 0x60c;
-const MODE_STAT: u32 = 0x618;
-const DMA_READ_CFG: u32 = 0x61c;
-const DMA_WRITE_CFG: u32 = 0x620;
-const EVT_CSM: u32 = 0x628;
-const CMD_CSM: u32 = 0x62c;
-const TUNE_RX_COAL_TICKS: u32 = 0x630;
-const TUNE_TX_COAL_TICKS: u32 = 0x634;
-const TUNE_STAT_TICKS: u32 = 0x638;
-const TUNE_MAX_TX_DESC: u32 = 0x63c;
-const TUNE_MAX_RX_DESC: u32 = 0x640;
-const TUNE_LINK: u32 = 0x648;
-const TUNE_FAST_LINK: u32 = 0x64c;
-const IF_IDX: u32 = 0x65c;
-const IF_MTU: u32 = 0x660;
-const GIG_LNK_STATE: u32 = 0x668;
-const CMD_RNG: u32 = 0x700;
-
-// Bits
-const HC_IN_INT: u32 = 0x01;
-const HC_CLR_INT: u32 = 0x02;
-const HC_HW_RESET: u32 = 0x08;
-const HC_WORD_SWAP: u32 = 0x20;
-const LC_EEPROM_DIN: u32 = 0x800000;
-const LC_EEPROM_DOUT: u32 = 0x400000;
-const LC_EEPROM_OUT_EN: u32 = 0x200000;
-const LC_EEPROM_CLK: u32 = 0x100000;
-const LC_SRAM_BANK_512K: u32 = 0x200;
-const CPU_HALT: u32 = 0x10000;
-const MODE_LINUX: u32 = 0x10 | 0x08 | 0x40000000 | 0x04 | 0x200; // swaps, warn, fatal, no jumbo frag
-const PCI_LINUX: u32 = 0x06000000 | 0x70000000 | 0x20000; // read/write commands, DMA write max
-const LNK_1000_FDX_NEG: u32 = 0x40000000 | 0x80000 | 0x40000 | 0x20000000; // enable, FDX, 1000, negotiate
-const LNK_UP: u32 = 0x80000000;
-
-// gen_info (0x490 bytes; the 1 KiB statistics block is its first part)
-const GI_EVT_RCB: usize = 0x400;
-const GI_CMD_RCB: usize = 0x410;
-const GI_TX_RCB: usize = 0x420;
-const GI_STD_RCB: usize = 0x430;
-const GI_JUMBO_RCB: usize = 0x440;
-const GI_MINI_RCB: usize = 0x450;
-const GI_RET_RCB: usize = 0x460;
-const GI_EVT_PRD_PTR: usize = 0x470;
-const GI_RX_RET_PRD_PTR: usize = 0x478;
-const GI_TX_CSM_PTR: usize = 0x480;
-const GI_STATS_PTR: usize = 0x488;
-const GEN_INFO_BYTES: usize = 0x490;
-
-const RCB_TCP_UDP_SUM: u32 = 0x01;
-const RCB_IP_SUM: u32 = 0x02;
-const RCB_COAL_INT_ONLY: u32 = 0x20;
-const RCB_TX_HOST_RING: u32 = 0x40;
-const RCB_DISABLED: u32 = 0x200;
-
-// Buffer descriptors: TX 16 bytes (addr hi, addr lo, len << 16 | flags, vlan);
-// RX 32 bytes (addr hi, addr lo, idx << 16 | size, type << 16 | flags, sums, vlan/err,
-// reserved, opaque).
-const BD_TCP_UDP_SUM: u32 = 0x0001;
-const BD_IP_SUM: u32 = 0x0002;
-const BD_END: u32 = 0x0004;
-const BD_ERROR: u32 = 0x0400;
-
-// Events and commands: type << 24 | code << 12 | index
-const E_FW_RUNNING: u32 = 0x01;
-const E_STATS_UPDATED: u32 = 0x04;
-const E_LINK: u32 = 0x06;
-const E_C_LINK_UP: u32 = 0x01;
-const E_ERROR: u32 = 0x07;
-const C_HOST_STATE: u32 = 0x01;
-const C_CLEAR_STATS: u32 = 0x0f;
-const EEPROM_DEVICE: u32 = 0xa0;
+const MODE_LINUX: u32 = MODE_BYTE_SWAP_DMA | MODE_WARN | MODE_FATAL | MODE_WORD_SWAP_BD | MODE_NO_JUMBO_FRAG;
+const PCI_LINUX: u32 = PCI_READ_CMD_MEM | PCI_WRITE_CMD_MEM | PCI_MEM_READ_MULTIPLE;
+const LNK_1000_FDX_NEG: u32 = LNK_ENABLE | LNK_FULL_DUPLEX | LNK_1000MB | LNK_NEGOTIATE;
+const FW_ENTRY: u32 = 0x4000; // where tg2.bin starts (the model's firmware ignores it)
 
 // States of the bring-up
 export const NIC_DOWN: u32 = 0;
@@ -227,45 +159,45 @@ let onRx: (addr: usize, len: u32) => void = noRx;
 
 export function nicInit(ready: () => void): void {
   onReady = ready;
-  wr(HOST_CTRL, HC_HW_RESET | (HC_HW_RESET << 24));
-  rd(HOST_CTRL); // flush the posted write
-  wr(HOST_CTRL, (HC_CLR_INT | HC_WORD_SWAP) | ((HC_CLR_INT | HC_WORD_SWAP) << 24));
-  wr(CPU_CTRL, rd(CPU_CTRL) | CPU_HALT);
-  wr(MB0_LO, 0);
-  if (rd(HOST_CTRL) >> 28 != 6) return fail("not a Tigon II");
-  wr(CPU_B_CTRL, rd(CPU_B_CTRL) | CPU_HALT);
-  wr(LOCAL_CTRL, LC_SRAM_BANK_512K);
-  wr(MISC_CFG, 0x100000); // SYNC_SRAM_TIMING
-  wr(MODE_STAT, MODE_LINUX);
+  wr(HostCtrl, HC_HW_RESET | (HC_HW_RESET << 24));
+  rd(HostCtrl); // flush the posted write
+  wr(HostCtrl, (HC_CLR_INT | HC_WORD_SWAP) | ((HC_CLR_INT | HC_WORD_SWAP) << 24));
+  wr(CpuCtrl, rd(CpuCtrl) | CPU_HALT);
+  wr(Mb0Lo, 0);
+  if (rd(HostCtrl) >> HC_REV_SHIFT != TIGON_II_REV) return fail("not a Tigon II");
+  wr(CpuBCtrl, rd(CpuBCtrl) | CPU_HALT);
+  wr(LocalCtrl, LC_SRAM_BANK_512K);
+  wr(MiscCfg, MISC_SYNC_SRAM_TIMING);
+  wr(ModeStat, MODE_LINUX);
   if (nic.info == 0) allocRings();
   if (!readMac()) return fail("EEPROM does not answer");
-  wr(PCI_STATE, PCI_LINUX);
+  wr(PciState, PCI_LINUX);
   setupGenInfo();
-  wr(INFO_PTR_HI, 0);
-  wr(INFO_PTR_LO, <u32>nic.info);
+  wr(InfoPtrHi, 0);
+  wr(InfoPtrLo, <u32>nic.info);
   nic.evtCsm = 0;
-  wr(EVT_CSM, 0);
-  for (let i: u32 = 0; i < CMD_RING; i++) wr(CMD_RNG + (i << 2), 0);
+  wr(EvtCsm, 0);
+  for (let i: u32 = 0; i < CMD_RING; i++) wr(CmdRng + (i << 2), 0);
   nic.cmdPrd = 0;
-  wr(CMD_PRD, 0);
-  wr(CMD_CSM, 0);
-  wr(DMA_READ_CFG, 0x80);
-  wr(DMA_WRITE_CFG, 0x80);
-  wr(IF_IDX, 1);
-  wr(TUNE_STAT_TICKS, STAT_TICKS);
-  wr(TUNE_TX_COAL_TICKS, TX_COAL_TICKS);
-  wr(TUNE_MAX_TX_DESC, TX_MAX_DESC);
-  wr(TUNE_RX_COAL_TICKS, RX_COAL_TICKS);
-  wr(TUNE_MAX_RX_DESC, RX_MAX_DESC);
-  wr(TUNE_LINK, LNK_1000_FDX_NEG);
-  wr(TUNE_FAST_LINK, LNK_1000_FDX_NEG);
-  wr(CPU_PC, 0x4000); // the firmware's entry point (the model's firmware ignores it)
-  wr(MB0_LO, 0);
+  wr(CmdPrd, 0);
+  wr(CmdCsm, 0);
+  wr(DmaReadCfg, DMA_THRESH_8W);
+  wr(DmaWriteCfg, DMA_THRESH_8W);
+  wr(IfIdx, 1);
+  wr(TuneStatTicks, STAT_TICKS);
+  wr(TuneTxCoalTicks, TX_COAL_TICKS);
+  wr(TuneMaxTxDesc, TX_MAX_DESC);
+  wr(TuneRxCoalTicks, RX_COAL_TICKS);
+  wr(TuneMaxRxDesc, RX_MAX_DESC);
+  wr(TuneLink, LNK_1000_FDX_NEG);
+  wr(TuneFastLink, LNK_1000_FDX_NEG);
+  wr(Pc, FW_ENTRY);
+  wr(Mb0Lo, 0);
   nic.txPrd = 0; nic.txPrdPosted = 0; nic.txCsm = 0; nic.stdPrd = 0; nic.rxRetCsm = 0;
-  wr(TX_PRD, 0);
-  wr(ASSIST_STATE, 1);
+  wr(TxPrd, 0);
+  wr(AssistState, 1);
   nic.state = NIC_BOOTING;
-  wr(CPU_CTRL, rd(CPU_CTRL) & ~(CPU_HALT | 0x02)); // the firmware boots: FW_RUNNING follows
+  wr(CpuCtrl, rd(CpuCtrl) & ~(CPU_HALT | CPU_TRACE)); // the firmware boots: FW_RUNNING follows
 }
 
 function fail(why: string): void {
@@ -301,7 +233,7 @@ function setupGenInfo(): void {
   memory.fill(nic.status, 0, 16);
   rcb(GI_EVT_RCB, nic.evtRing, 0, 0);
   hostPtr(GI_EVT_PRD_PTR, nic.status);
-  rcb(GI_CMD_RCB, 0x100, 0, 0); // the command ring is the NIC's own (CmdRng)
+  rcb(GI_CMD_RCB, CMD_RING_NIC_ADDR, 0, 0); // the command ring is the NIC's own (CmdRng)
   hostPtr(GI_STATS_PTR, nic.info);
   rcb(GI_STD_RCB, nic.stdRing, 0, RX_BUF_SIZE);
   rcb(GI_JUMBO_RCB, 0, RCB_DISABLED, 0);
@@ -319,7 +251,7 @@ function setupGenInfo(): void {
 let lc: u32 = 0;
 
 // @ts-ignore: decorator
-@inline function lcw(v: u32): void { lc = v; wr(LOCAL_CTRL, v); }
+@inline function lcw(v: u32): void { lc = v; wr(LocalCtrl, v); }
 
 function i2cStart(): void {
   lcw(lc | LC_EEPROM_DOUT | LC_EEPROM_OUT_EN);
@@ -346,7 +278,7 @@ function i2cSend(b: u32): bool {
   }
   lcw(lc & ~LC_EEPROM_OUT_EN); // release SDA for the ACK bit
   lcw(lc | LC_EEPROM_CLK);
-  let nack = (rd(LOCAL_CTRL) & LC_EEPROM_DIN) != 0;
+  let nack = (rd(LocalCtrl) & LC_EEPROM_DIN) != 0;
   lcw(lc & ~LC_EEPROM_CLK);
   return !nack;
 }
@@ -361,7 +293,7 @@ function eepromByte(offset: u32): i32 {
   for (let i = 0; i < 8; i++) {
     lcw(lc & ~LC_EEPROM_OUT_EN);
     lcw(lc | LC_EEPROM_CLK);
-    v = (v << 1) | ((rd(LOCAL_CTRL) & LC_EEPROM_DIN) != 0 ? 1 : 0);
+    v = (v << 1) | ((rd(LocalCtrl) & LC_EEPROM_DIN) != 0 ? 1 : 0);
     lcw(lc & ~LC_EEPROM_CLK);
   }
   lcw(lc | LC_EEPROM_OUT_EN | LC_EEPROM_DOUT); // NACK: the last byte we want
@@ -371,19 +303,19 @@ function eepromByte(offset: u32): i32 {
   return <i32>v;
 }
 
-/** The MAC is at EEPROM 0x8C-0x93 (two zero bytes, then the six address bytes). */
+/** The MAC is at EEPROM_MAC_OFF (two zero bytes, then the six address bytes). */
 function readMac(): bool {
   lc = LC_SRAM_BANK_512K;
   let hi: u32 = 0;
   let lo: u32 = 0;
   for (let i: u32 = 0; i < 8; i++) {
-    let b = eepromByte(0x8c + i);
+    let b = eepromByte(EEPROM_MAC_OFF + i);
     if (b < 0) return false;
     if (i < 4) hi = (hi << 8) | <u32>b; else lo = (lo << 8) | <u32>b;
     if (i >= 2) store<u8>(nic.mac + i - 2, <u8>b);
   }
-  wr(MAC_ADDR_HI, hi);
-  wr(MAC_ADDR_LO, lo);
+  wr(MacAddrHi, hi);
+  wr(MacAddrLo, lo);
   return true;
 }
 
@@ -393,17 +325,17 @@ function readMac(): bool {
 function firmwareRunning(): void {
   nic.state = NIC_RUNNING;
   for (let i: u32 = 0; i < RX_BUFS; i++) rxPost(i);
-  wr(RX_STD_PRD, nic.stdPrd);
-  wr(IF_MTU, MTU_FRAME);
+  wr(RxStdPrd, nic.stdPrd);
+  wr(IfMtu, MTU_FRAME);
   command(C_CLEAR_STATS, 0);
   command(C_HOST_STATE, 1);
 }
 
 function command(op: u32, code: u32): void {
   let i = nic.cmdPrd;
-  wr(CMD_RNG + (i << 2), (op << 24) | (code << 12));
+  wr(CmdRng + (i << 2), (op << 24) | (code << 12));
   nic.cmdPrd = (i + 1) & (CMD_RING - 1);
-  wr(CMD_PRD, nic.cmdPrd);
+  wr(CmdPrd, nic.cmdPrd);
 }
 
 function linkChange(up: bool): void {
@@ -417,9 +349,9 @@ function linkChange(up: bool): void {
     if (i > 0) cputc(58);
     cputc(hexDigit(b >> 4)); cputc(hexDigit(b & 15));
   }
-  let s = rd(GIG_LNK_STATE);
-  cputs(", link up"); if ((s & LNK_UP) != 0 && (s & 0x40000) != 0) cputs(" 1000 Mb/s");
-  if ((s & 0x80000) != 0) cputs(" full duplex");
+  let s = rd(GigLnkState);
+  cputs(", link up"); if ((s & LNK_UP) != 0 && (s & LNK_1000MB) != 0) cputs(" 1000 Mb/s");
+  if ((s & LNK_FULL_DUPLEX) != 0) cputs(" full duplex");
   kprint("");
   onReady();
 }
@@ -488,16 +420,16 @@ export function nicQueue2(hdr: usize, hdrLen: u32, pay: usize, payLen: u32, csum
 export function nicKick(): void {
   if (nic.txPrd == nic.txPrdPosted) return;
   nic.txPrdPosted = nic.txPrd;
-  wr(TX_PRD, nic.txPrd);
+  wr(TxPrd, nic.txPrd);
 }
 
 /** The interrupt (ace_interrupt): ack, then RX return ring, TX consumer, events. */
 export function nicIntr(): void {
-  if (nic.state == NIC_DOWN || nic.state == NIC_FAILED || (rd(HOST_CTRL) & HC_IN_INT) == 0) { nic.spurious++; return; }
+  if (nic.state == NIC_DOWN || nic.state == NIC_FAILED || (rd(HostCtrl) & HC_IN_INT) == 0) { nic.spurious++; return; }
   // Ack first, so work the NIC publishes while we run raises a new interrupt; the
   // read flushes the posted write (Linux does the same).
-  wr(MB0_LO, 0);
-  rd(MB0_LO);
+  wr(Mb0Lo, 0);
+  rd(Mb0Lo);
   nic.interrupts++;
   rxReap();
   txReap();
@@ -535,7 +467,7 @@ function rxReap(): void {
     csm = (csm + 1) & (RX_RET_RING - 1);
   }
   nic.rxRetCsm = csm;
-  wr(RX_STD_PRD, nic.stdPrd);
+  wr(RxStdPrd, nic.stdPrd);
 }
 
 function txReap(): void {
@@ -560,7 +492,7 @@ function evtReap(): void {
     nic.events++;
     event(w >> 24, (w >> 12) & 0xfff);
   }
-  wr(EVT_CSM, csm);
+  wr(EvtCsm, csm);
 }
 
 function event(type: u32, code: u32): void {

@@ -1,6 +1,8 @@
 // The LSI53C895 initiator SCRIPTS program and the host structures it works on (the
 // "firmware" half of the sym53c8xx driver, as Linux keeps sym_fw*.h apart from
-// sym_hipd.c). It is test/scripts-asm.ts `referenceScript`, ported line for line: an
+// sym_hipd.c). It is test/scripts-asm.ts `referenceScript`, ported line for line (a
+// deliberate port: the tests run that reference on the device model, the guests run
+// this; keep the two in step): an
 // idle loop in WAIT RESELECT, SIGP to look at the start queue, tagged commands,
 // reselection lookup by target and tag through TARGTBL and the TCBs, S/G as a list of
 // table-indirect CHMOVs entered in the middle, status and message handling, and
@@ -8,79 +10,45 @@
 //
 // fwAssemble(hcb) assembles it in two passes (labels first, then the words, written
 // straight into the chip's SCRIPTS RAM through the register window) with the HCB's
-// address patched in; the script runs at its bus address in that RAM (SCSI_BASE +
-// 0x1000), so its constants and jumps are absolute addresses there. Encodings: Linux's
-// sym_defs.h (DEVICES-REF.md A), as test/scripts-asm.ts. A condition carries its own
-// if-true bit (0x00080000).
+// address patched in; the script runs at its bus address in that RAM (the chip's base
+// + 0x1000), so its constants and jumps are absolute addresses there. Encodings:
+// common/lsi-regs.ts (Linux's sym_defs.h, DEVICES-REF.md A), as test/scripts-asm.ts. A
+// condition carries its own if-true bit (TC_TRUE).
 //
 // Interface:
+//   fwPlace(base)               the chip's window is at base (default SCSI_BASE)
 //   fwAssemble(hcb): u32        words written (> FW_RAM_WORDS: does not fit, nothing run)
 //   fwAt(label): u32            bus address of a label (L_*)
-//   HCB_*, TCB_*, CCB_*, SQ_SLOTS, DQ_SLOTS, MAX_SG, SIR_*   the layout the driver shares
+//   MAX_SG, CCB_SENSE, CCB_SHIFT   the driver's own (the layout the SCRIPTS share with
+//                                  the driver is common/sym-layout.ts)
 
 import { mmio_write } from "../hw";
 import { SCSI_BASE } from "../../common/platform";
+import {
+  LSI_RAM_OFF, LSI_RAM_BYTES, SFBR, SSID, DSA, CTEST2, TEMP, SCRATCHA, SIDL, PH_DATA_OUT, PH_DATA_IN, PH_COMMAND, PH_STATUS, PH_MSG_OUT, PH_MSG_IN,
+  SCR_PHASE_SHIFT, SCR_MOVE, SCR_CHMOV, BM_TABLE, SCR_SELECT, IO_TABLE, IO_SEL_ATN, SCR_WAIT_DISC, SCR_WAIT_RESEL,
+  SCR_SET, SCR_CLR, IO_ACK, IO_ATN, SCR_SFBR_REG, SCR_REG_SFBR, SCR_REG_REG, RW_OP_SHIFT, RW_REG_SHIFT, RW_DATA_SHIFT,
+  RW_OR, RW_SHL, RW_AND, SCR_JUMP, SCR_RETURN, SCR_INT, TC_INTFLY, TC_TRUE, TC_DATA, TC_PHASE, TC_WAIT, TC_MASK_SHIFT,
+  SCR_LOAD, SCR_STORE, LS_DSA_REL, LS_REG_SHIFT,
+} from "../../common/lsi-regs";
+import {
+  MSG_COMMAND_COMPLETE, MSG_SAVE_DATA_POINTER, MSG_RESTORE_POINTERS, MSG_DISCONNECT, MSG_REJECT, MSG_IDENTIFY,
+} from "../../common/scsi-defs";
+import {
+  HCB_TARGTBL, HCB_STARTPOS, HCB_DONEPOS, HCB_SCRATCH, HCB_MSGIN, CCB_START, CCB_SELECT, CCB_MSGOUT, CCB_CMD,
+  CCB_STATUS, CCB_SAVEP, CCB_PM, CCB_PM_RET, CCB_SG, SIR_SEL_NO_MSGOUT, SIR_BAD_PHASE, SIR_DATA_OVERRUN,
+  SIR_RESEL_NO_IDENTIFY, SIR_RESEL_NO_TAG,
+} from "../../common/sym-layout";
 
 /** Table entries per command: CHMOVs in each data list (a tunable of the driver). */
 export const MAX_SG: u32 = 4;
 /** The SCRIPTS RAM: window offset, and size in words (4 KiB on the 895). */
-const RAM_OFF: u32 = 0x1000;
-export const FW_RAM_WORDS: u32 = 0x400;
+const RAM_OFF: u32 = LSI_RAM_OFF;
+export const FW_RAM_WORDS: u32 = LSI_RAM_BYTES >> 2;
 
-// Registers the script names (byte offsets, sym_defs.h)
-const SFBR: u32 = 0x08;
-const SSID: u32 = 0x0a;
-const DSA: u32 = 0x10;
-const CTEST2: u32 = 0x1a;
-const TEMP: u32 = 0x1c;
-const SCRATCHA: u32 = 0x34;
-const SIDL: u32 = 0x50;
-
-// SCSI phases
-const PH_DATA_OUT: u32 = 0;
-const PH_DATA_IN: u32 = 1;
-const PH_COMMAND: u32 = 2;
-const PH_STATUS: u32 = 3;
-const PH_MSG_OUT: u32 = 6;
-const PH_MSG_IN: u32 = 7;
-
-// ---------------------------------------------------------------------------------
-// Host data structures (test/scripts-asm.ts; offsets in bytes, words little-endian).
-// HCB (256-byte aligned: the SCRIPTS index TARGTBL by replacing DSA's low byte):
-export const HCB_TARGTBL: u32 = 0x000; // u32[16] TCB per SCSI ID
-export const HCB_STARTPOS: u32 = 0x040; // start-queue entry the SCRIPTS take next
-export const HCB_DONEPOS: u32 = 0x044; // done-queue entry the SCRIPTS fill next
-export const HCB_SCRATCH: u32 = 0x048;
-export const HCB_MSGIN: u32 = 0x04c;
-export const HCB_IDLECCB: u32 = 0x060; // the idle task: START = `idle`
-export const HCB_STARTQ: u32 = 0x100; // {dsa, next}[SQ_SLOTS]
-export const SQ_SLOTS: u32 = 64;
-export const DQ_SLOTS: u32 = 64;
-export const HCB_DONEQ: u32 = HCB_STARTQ + 8 * SQ_SLOTS; // {dsa, next}[DQ_SLOTS]; dsa 0 = empty
-export const HCB_SIZE: u32 = HCB_DONEQ + 8 * DQ_SLOTS;
-export const TCB_SIZE: u32 = 0x100; // u32 CCB per tag, 256-byte aligned
-// CCB, one per slot:
-export const CCB_START: u32 = 0x00;
-export const CCB_SELECT: u32 = 0x04;
-export const CCB_MSGOUT: u32 = 0x08;
-export const CCB_CMD: u32 = 0x10;
-export const CCB_STATUS: u32 = 0x18;
-export const CCB_SAVEP: u32 = 0x20;
-export const CCB_PM: u32 = 0x24;
-export const CCB_PM_RET: u32 = 0x2c;
-export const CCB_STATBUF: u32 = 0x30;
-export const CCB_MSGBUF: u32 = 0x34;
-export const CCB_CDB: u32 = 0x38;
-export const CCB_SG: u32 = 0x48; // {count, addr}[MAX_SG]: a command with n entries uses the LAST n
-// The driver's own, after the reference layout (the SCRIPTS never touch them):
+// The driver's own CCB fields, after the shared layout (the SCRIPTS never touch them):
 export const CCB_SENSE: u32 = CCB_SG + 8 * MAX_SG; // REQUEST SENSE data: 0x68-0x7B
 export const CCB_SHIFT: u32 = 7; // 128-byte CCBs
-// SIR codes of the script (its INT instructions)
-export const SIR_SEL_NO_MSGOUT: u32 = 1;
-export const SIR_BAD_PHASE: u32 = 2;
-export const SIR_DATA_OVERRUN: u32 = 3;
-export const SIR_RESEL_NO_IDENTIFY: u32 = 4;
-export const SIR_RESEL_NO_TAG: u32 = 5;
 
 // ---------------------------------------------------------------------------------
 // The assembler: two passes over script(); label() records in the first, word()
@@ -119,8 +87,16 @@ let asmWords: u32 = 0;
 
 // @ts-ignore: decorator
 @inline function L(l: i32): u32 { return unchecked(labels[l]); }
+/** Bus address of the chip's SCRIPTS RAM (fwPlace moves it with the chip). A literal,
+ *  checked at compile time, for the reason sym53c8xx.ts gives for symBase. */
+let ramBase: u32 = 0xfe001000;
+// @ts-ignore: a constant condition, decided at compile time (no code)
+if (<u32>SCSI_BASE + RAM_OFF != 0xfe001000) ERROR("sym53c8xx-fw: ramBase must start at SCSI_BASE + RAM_OFF");
 // @ts-ignore: decorator
-@inline function scriptAddr(): u32 { return <u32>SCSI_BASE + RAM_OFF + (asmWords << 2); }
+@inline function scriptAddr(): u32 { return ramBase + (asmWords << 2); }
+
+/** The chip's register window is at `base` (its SCRIPTS RAM at base + RAM_OFF). */
+export function fwPlace(base: u32): void { ramBase = base + RAM_OFF; }
 
 export function fwAt(l: i32): u32 { return L(l); }
 
@@ -138,51 +114,46 @@ function label(l: i32): void {
   if (asmPass == 1) unchecked(labels[l] = scriptAddr());
 }
 function word(v: u32): void {
-  if (asmPass == 2) mmio_write(<u32>SCSI_BASE + RAM_OFF + (asmWords << 2), 4, v);
+  if (asmPass == 2) mmio_write(ramBase + (asmWords << 2), 4, v);
   asmWords++;
 }
 function insn(d0: u32, d1: u32): void { word(d0); word(d1); }
 
-const TRUE: u32 = 0x00080000;
+// Encodings: common/lsi-regs.ts (the chip's, shared with the model and the tests).
 // @ts-ignore: decorator
-@inline function WHEN(ph: u32): u32 { return 0x00030000 | (ph << 24) | TRUE; }
+@inline function WHEN(ph: u32): u32 { return TC_PHASE | TC_WAIT | (ph << SCR_PHASE_SHIFT) | TC_TRUE; }
 // @ts-ignore: decorator
-@inline function IF(ph: u32): u32 { return 0x00020000 | (ph << 24) | TRUE; }
+@inline function IF(ph: u32): u32 { return TC_PHASE | (ph << SCR_PHASE_SHIFT) | TC_TRUE; }
 // @ts-ignore: decorator
-@inline function DATA(d: u32, ignore: u32): u32 { return 0x00040000 | (ignore << 8) | d | TRUE; }
+@inline function DATA(d: u32, ignore: u32): u32 { return TC_DATA | (ignore << TC_MASK_SHIFT) | d | TC_TRUE; }
 // @ts-ignore: decorator
-@inline function NOT(c: u32): u32 { return c & ~TRUE; }
-const ALWAYS: u32 = TRUE;
+@inline function NOT(c: u32): u32 { return c & ~TC_TRUE; }
+const ALWAYS: u32 = TC_TRUE;
 
-const ACK: u32 = 0x40;
-const ATN: u32 = 0x08;
-const OP_SHL: u32 = 1;
-const OP_AND: u32 = 4;
-
-function move(ph: u32, n: u32, addr: u32): void { insn(0x08000000 | (ph << 24) | n, addr); }
-function moveTable(ph: u32, off: u32): void { insn(0x18000000 | (ph << 24), off); }
-function chmovTable(ph: u32, off: u32): void { insn(0x10000000 | (ph << 24), off); }
-function selectAtnTable(off: u32, alt: u32): void { insn(0x43000000 | off, alt); }
-function waitDisc(): void { insn(0x48000000, 0); }
-function waitResel(alt: u32): void { insn(0x50000000, alt); }
-function setBits(f: u32): void { insn(0x58000000 | f, 0); }
-function clearBits(f: u32): void { insn(0x60000000 | f, 0); }
+function move(ph: u32, n: u32, addr: u32): void { insn(SCR_MOVE | (ph << SCR_PHASE_SHIFT) | n, addr); }
+function moveTable(ph: u32, off: u32): void { insn(SCR_MOVE | BM_TABLE | (ph << SCR_PHASE_SHIFT), off); }
+function chmovTable(ph: u32, off: u32): void { insn(SCR_CHMOV | BM_TABLE | (ph << SCR_PHASE_SHIFT), off); }
+function selectAtnTable(off: u32, alt: u32): void { insn(SCR_SELECT | IO_TABLE | IO_SEL_ATN | off, alt); }
+function waitDisc(): void { insn(SCR_WAIT_DISC, 0); }
+function waitResel(alt: u32): void { insn(SCR_WAIT_RESEL, alt); }
+function setBits(f: u32): void { insn(SCR_SET | f, 0); }
+function clearBits(f: u32): void { insn(SCR_CLR | f, 0); }
 // @ts-ignore: decorator
-@inline function regField(reg: u32): u32 { return ((reg & 0x7f) << 16) | (reg & 0x80); }
+@inline function regField(reg: u32): u32 { return ((reg & 0x7f) << RW_REG_SHIFT) | (reg & 0x80); }
 /** reg = SFBR op data (class 5) */
-function sfbrToReg(reg: u32, op: u32, d: u32): void { insn(0x68000000 | regField(reg) | (op << 24) | (d << 8), 0); }
+function sfbrToReg(reg: u32, op: u32, d: u32): void { insn(SCR_SFBR_REG | regField(reg) | (op << RW_OP_SHIFT) | (d << RW_DATA_SHIFT), 0); }
 /** SFBR = reg op data (class 6) */
-function regToSfbr(reg: u32, op: u32, d: u32): void { insn(0x70000000 | regField(reg) | (op << 24) | (d << 8), 0); }
+function regToSfbr(reg: u32, op: u32, d: u32): void { insn(SCR_REG_SFBR | regField(reg) | (op << RW_OP_SHIFT) | (d << RW_DATA_SHIFT), 0); }
 /** reg = reg op data (class 7) */
-function regReg(reg: u32, op: u32, d: u32): void { insn(0x78000000 | regField(reg) | (op << 24) | (d << 8), 0); }
-function jump(addr: u32, c: u32): void { insn(0x80000000 | c, addr); }
-function ret(c: u32): void { insn(0x90000000 | c, 0); }
-function intr(code: u32, c: u32): void { insn(0x98000000 | c, code); }
-function intfly(code: u32): void { insn(0x98100000 | ALWAYS, code); }
-function ldAbs(reg: u32, n: u32, addr: u32): void { insn(0xe1000000 | (reg << 16) | n, addr); }
-function stAbs(reg: u32, n: u32, addr: u32): void { insn(0xe0000000 | (reg << 16) | n, addr); }
-function ldRel(reg: u32, n: u32, off: u32): void { insn(0xf1000000 | (reg << 16) | n, off); }
-function stRel(reg: u32, n: u32, off: u32): void { insn(0xf0000000 | (reg << 16) | n, off); }
+function regReg(reg: u32, op: u32, d: u32): void { insn(SCR_REG_REG | regField(reg) | (op << RW_OP_SHIFT) | (d << RW_DATA_SHIFT), 0); }
+function jump(addr: u32, c: u32): void { insn(SCR_JUMP | c, addr); }
+function ret(c: u32): void { insn(SCR_RETURN | c, 0); }
+function intr(code: u32, c: u32): void { insn(SCR_INT | c, code); }
+function intfly(code: u32): void { insn(SCR_INT | TC_INTFLY | ALWAYS, code); }
+function ldAbs(reg: u32, n: u32, addr: u32): void { insn(SCR_LOAD | (reg << LS_REG_SHIFT) | n, addr); }
+function stAbs(reg: u32, n: u32, addr: u32): void { insn(SCR_STORE | (reg << LS_REG_SHIFT) | n, addr); }
+function ldRel(reg: u32, n: u32, off: u32): void { insn(SCR_LOAD | LS_DSA_REL | (reg << LS_REG_SHIFT) | n, off); }
+function stRel(reg: u32, n: u32, off: u32): void { insn(SCR_STORE | LS_DSA_REL | (reg << LS_REG_SHIFT) | n, off); }
 
 /** The reference initiator script (test/scripts-asm.ts referenceScript), line for line;
  *  see its comment for the flow. `hcb` is patched in as an absolute address. */
@@ -190,7 +161,7 @@ function script(hcb: u32): void {
   asmWords = 0;
   // --- take work from the start queue
   label(L_START);
-  regToSfbr(CTEST2, 2 /* OR */, 0); // reading CTEST2 clears ISTAT.SIGP
+  regToSfbr(CTEST2, RW_OR, 0); // reading CTEST2 clears ISTAT.SIGP
   ldAbs(SCRATCHA, 4, hcb + HCB_STARTPOS); // the entry, to put back if it cannot start
   ldAbs(DSA, 4, hcb + HCB_STARTPOS);
   ldRel(TEMP, 4, 4); // entry.next
@@ -248,32 +219,32 @@ function script(hcb: u32): void {
   moveTable(PH_STATUS, CCB_STATUS);
   label(L_MSG_IN);
   move(PH_MSG_IN, 1, hcb + HCB_MSGIN);
-  jump(L(L_COMPLETE), DATA(0x00, 0));
-  jump(L(L_SAVE_DP), DATA(0x02, 0));
-  jump(L(L_DISCONNECT), DATA(0x04, 0));
-  jump(L(L_RESTORE_DP), DATA(0x03, 0));
-  jump(L(L_MSG_REJECTED), DATA(0x07, 0));
-  setBits(ATN); // anything else: MESSAGE REJECT
-  clearBits(ACK);
+  jump(L(L_COMPLETE), DATA(MSG_COMMAND_COMPLETE, 0));
+  jump(L(L_SAVE_DP), DATA(MSG_SAVE_DATA_POINTER, 0));
+  jump(L(L_DISCONNECT), DATA(MSG_DISCONNECT, 0));
+  jump(L(L_RESTORE_DP), DATA(MSG_RESTORE_POINTERS, 0));
+  jump(L(L_MSG_REJECTED), DATA(MSG_REJECT, 0));
+  setBits(IO_ATN); // anything else: MESSAGE REJECT
+  clearBits(IO_ACK);
   move(PH_MSG_OUT, 1, L(L_K_MSG_REJECT));
   jump(L(L_DISPATCH), ALWAYS);
   label(L_MSG_REJECTED); // the target rejected a message of ours: go on without it
-  clearBits(ACK);
+  clearBits(IO_ACK);
   jump(L(L_DISPATCH), ALWAYS);
   label(L_SAVE_DP);
   stRel(TEMP, 4, CCB_SAVEP);
-  clearBits(ACK);
+  clearBits(IO_ACK);
   jump(L(L_DISPATCH), ALWAYS);
   label(L_RESTORE_DP);
   ldRel(TEMP, 4, CCB_SAVEP);
-  clearBits(ACK);
+  clearBits(IO_ACK);
   jump(L(L_DISPATCH), ALWAYS);
   label(L_DISCONNECT);
-  clearBits(ACK);
+  clearBits(IO_ACK);
   waitDisc();
   jump(L(L_START), ALWAYS);
   label(L_COMPLETE);
-  clearBits(ACK);
+  clearBits(IO_ACK);
   waitDisc();
   stAbs(DSA, 4, hcb + HCB_SCRATCH); // post the CCB to the done queue
   ldAbs(DSA, 4, hcb + HCB_DONEPOS);
@@ -285,23 +256,23 @@ function script(hcb: u32): void {
   jump(L(L_START), ALWAYS);
   // --- reselection: find the task from SSID and the tag
   label(L_RESELECTED);
-  regToSfbr(SSID, OP_AND, 0x8f); // SFBR = 0x80 | id
+  regToSfbr(SSID, RW_AND, 0x8f); // SFBR = 0x80 | id
   ldAbs(DSA, 4, L(L_K_TARGTBL)); // DSA = TARGTBL
-  sfbrToReg(DSA, OP_SHL, 0); // DSA0 = SFBR << 1
-  regReg(DSA, OP_SHL, 0); // DSA0 <<= 1
-  regReg(DSA, OP_AND, 0x3c); // DSA = &TARGTBL[id]
+  sfbrToReg(DSA, RW_SHL, 0); // DSA0 = SFBR << 1
+  regReg(DSA, RW_SHL, 0); // DSA0 <<= 1
+  regReg(DSA, RW_AND, 0x3c); // DSA = &TARGTBL[id]
   ldRel(DSA, 4, 0); // DSA = the target's TCB
   move(PH_MSG_IN, 1, hcb + HCB_MSGIN); // IDENTIFY
-  intr(SIR_RESEL_NO_IDENTIFY, NOT(DATA(0x80, 0x7f)));
-  clearBits(ACK);
+  intr(SIR_RESEL_NO_IDENTIFY, NOT(DATA(MSG_IDENTIFY, 0x7f)));
+  clearBits(IO_ACK);
   intr(SIR_RESEL_NO_TAG, NOT(WHEN(PH_MSG_IN)));
   move(PH_MSG_IN, 2, hcb + HCB_MSGIN); // SIMPLE QUEUE TAG, tag (ACK held on the tag)
-  regToSfbr(SIDL, OP_SHL, 0); // SFBR = tag << 1
-  regReg(SFBR, OP_SHL, 0); // SFBR = tag << 2 (tags < 64)
-  sfbrToReg(DSA, OP_AND, 0xfc); // DSA = &TCB[tag]
+  regToSfbr(SIDL, RW_SHL, 0); // SFBR = tag << 1
+  regReg(SFBR, RW_SHL, 0); // SFBR = tag << 2 (tags < 64)
+  sfbrToReg(DSA, RW_AND, 0xfc); // DSA = &TCB[tag]
   ldRel(DSA, 4, 0); // DSA = the CCB
   ldRel(TEMP, 4, CCB_SAVEP); // implied RESTORE POINTERS
-  clearBits(ACK);
+  clearBits(IO_ACK);
   jump(L(L_DISPATCH), ALWAYS);
   // --- constants the SCRIPTS load
   label(L_K_TARGTBL);
@@ -311,6 +282,6 @@ function script(hcb: u32): void {
   label(L_K_DATA_OUT_END);
   word(L(L_DATA_OUT_END));
   label(L_K_MSG_REJECT);
-  word(0x07); // MESSAGE REJECT (byte 0)
+  word(MSG_REJECT); // (byte 0)
 }
 

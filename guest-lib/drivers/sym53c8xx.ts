@@ -40,6 +40,8 @@
 //
 // Interface (kernels see a command interface, not registers; STYLE.md practice 8):
 //   symInit(onReady)                  bring-up; onReady() once the bus has settled
+//   symInitAt(base, onReady)          the same for the controller whose register window
+//                                     is at `base` (default: SCSI_BASE)
 //   symIntr()                         from irq(IRQ_SCSI)
 //   symSubmit(target, cdbAddr, cdbLen, dataAddr, dataLen, write, cookie): bool
 //                                     a tagged command; false = no free slot (or down)
@@ -55,12 +57,27 @@ import { dmaAlloc } from "../dma";
 import { cputs, cputx, cputu, kprint } from "../console";
 import { SCSI_BASE } from "../../common/platform";
 import {
-  fwAssemble, fwAt, FW_RAM_WORDS, MAX_SG, HCB_TARGTBL, HCB_IDLECCB, HCB_STARTQ, HCB_STARTPOS, HCB_DONEPOS,
-  HCB_DONEQ, HCB_SIZE, SQ_SLOTS, DQ_SLOTS, TCB_SIZE, CCB_START, CCB_SELECT, CCB_MSGOUT, CCB_CMD, CCB_STATUS,
-  CCB_SAVEP, CCB_PM, CCB_PM_RET, CCB_STATBUF, CCB_MSGBUF, CCB_CDB, CCB_SG, CCB_SENSE, CCB_SHIFT,
-  SIR_SEL_NO_MSGOUT, SIR_BAD_PHASE, SIR_DATA_OVERRUN, SIR_RESEL_NO_IDENTIFY, SIR_RESEL_NO_TAG,
+  SCNTL0, SCNTL1, SCNTL3, SCID, DSTAT, SSTAT1, DSA, ISTAT, TEMP, CTEST4, CTEST5, DBC, DNAD, DSP, DSPS, DMODE, DIEN,
+  DCNTL, SIEN0, SIST0, STIME0, STIME1, RESPID0, STEST1, STEST2, STEST3, STEST4,
+  SCNTL0_ARB_FULL, SCNTL0_EPC, SCNTL0_AAP, SCNTL1_RST, SCID_RRE, SSTAT1_PHASE, ISTAT_SRST, ISTAT_SIGP, ISTAT_INTF,
+  ISTAT_SIP, ISTAT_DIP, DSTAT_MDPE, DSTAT_BF, DSTAT_ABRT, DSTAT_SSI, DSTAT_SIR, DSTAT_IID, SIST0_MA, SIST0_SGE,
+  SIST0_UDC, SIST0_RST, SIST0_PAR, SIST1_SBMC, SIST1_STO, SIST1_GEN, SIST1_HTH, DMODE_BL, DCNTL_CLSE, DCNTL_PFEN,
+  DCNTL_STD, DCNTL_COM, STEST1_DBLEN, STEST1_DBLSEL, STEST2_EXT, STEST3_TE, STEST3_HSC, STEST4_LCKFRQ, PH_STATUS,
+} from "../../common/lsi-regs";
+import {
+  STATUS_CHECK_CONDITION, OP_REQUEST_SENSE, OP_READ_10, OP_WRITE_10, SENSE_FIXED_LEN, MSG_IDENTIFY, MSG_IDENTIFY_DISC,
+  MSG_SIMPLE_TAG,
+} from "../../common/scsi-defs";
+import {
+  fwAssemble, fwAt, FW_RAM_WORDS, MAX_SG, CCB_SENSE, CCB_SHIFT,
   L_START, L_IDLE, L_SELECT_JOB, L_DISPATCH, L_DATA_IN, L_DATA_IN_END, L_DATA_OUT, L_DATA_OUT_END, L_PM_IN, L_PM_OUT,
+  fwPlace,
 } from "./sym53c8xx-fw";
+import {
+  HCB_TARGTBL, HCB_IDLECCB, HCB_STARTQ, HCB_STARTPOS, HCB_DONEPOS, HCB_DONEQ, HCB_SIZE, SQ_SLOTS, DQ_SLOTS, TCB_SIZE,
+  CCB_START, CCB_SELECT, CCB_MSGOUT, CCB_CMD, CCB_STATUS, CCB_SAVEP, CCB_PM, CCB_PM_RET, CCB_STATBUF, CCB_MSGBUF,
+  CCB_CDB, CCB_SG, SIR_SEL_NO_MSGOUT, SIR_BAD_PHASE, SIR_DATA_OVERRUN, SIR_RESEL_NO_IDENTIFY, SIR_RESEL_NO_TAG,
+} from "../../common/sym-layout";
 
 // ---------------------------------------------------------------------------------
 // Tunables
@@ -73,82 +90,24 @@ const STIME0_VAL: u32 = 0x0c; // selection timeout 256 ms, as Linux
 const GEN_RST_HOLD: u32 = 0x02; // STIME1: hold SCSI RST 250 us (SCSI-2 minimum 25 us)
 const GEN_SETTLE: u32 = 0x0c; // STIME1: 256 ms, SCSI-2 reset-to-selection time 250 ms
 
-// ---------------------------------------------------------------------------------
-// Registers (byte offsets in the window at SCSI_BASE; names of Linux's sym_defs.h)
+// The chip's registers and bits are common/lsi-regs.ts (shared with the device model);
+// these are the driver's settings made of them.
 
-const SCNTL0: u32 = 0x00;
-const SCNTL1: u32 = 0x01;
-const SCNTL3: u32 = 0x03;
-const SCID: u32 = 0x04;
-const DSTAT: u32 = 0x0c;
-const SSTAT1: u32 = 0x0e;
-const DSA: u32 = 0x10;
-const ISTAT: u32 = 0x14;
-const TEMP: u32 = 0x1c;
-const CTEST4: u32 = 0x21;
-const CTEST5: u32 = 0x22;
-const DBC: u32 = 0x24;
-const DNAD: u32 = 0x28;
-const DSP: u32 = 0x2c;
-const DSPS: u32 = 0x30;
-const DMODE: u32 = 0x38;
-const DIEN: u32 = 0x39;
-const DCNTL: u32 = 0x3b;
-const SIEN0: u32 = 0x40;
-const SIST0: u32 = 0x42;
-const STIME0: u32 = 0x48;
-const STIME1: u32 = 0x49;
-const RESPID0: u32 = 0x4a;
-const STEST1: u32 = 0x4d;
-const STEST2: u32 = 0x4e;
-const STEST3: u32 = 0x4f;
-const STEST4: u32 = 0x52;
-
-// Bits
-const ISTAT_SRST: u32 = 0x40;
-const ISTAT_SIGP: u32 = 0x20;
-const ISTAT_INTF: u32 = 0x04;
-const ISTAT_SIP: u32 = 0x02;
-const ISTAT_DIP: u32 = 0x01;
-const DSTAT_MDPE: u32 = 0x40;
-const DSTAT_BF: u32 = 0x20;
-const DSTAT_ABRT: u32 = 0x10;
-const DSTAT_SSI: u32 = 0x08;
-const DSTAT_SIR: u32 = 0x04;
-const DSTAT_IID: u32 = 0x01;
 // SIST0 | SIST1 << 8, as one 16-bit read at SIST0 gives them
-const SIST_MA: u32 = 0x0080;
-const SIST_SGE: u32 = 0x0008;
-const SIST_UDC: u32 = 0x0004;
-const SIST_RST: u32 = 0x0002;
-const SIST_PAR: u32 = 0x0001;
-const SIST_SBMC: u32 = 0x1000;
-const SIST_STO: u32 = 0x0400;
-const SIST_GEN: u32 = 0x0200;
-const SIST_HTH: u32 = 0x0100;
-const SCNTL1_RST: u32 = 0x08;
-const SCID_RRE: u32 = 0x40;
-const DCNTL_CLSE: u32 = 0x80;
-const DCNTL_PFEN: u32 = 0x20;
-const DCNTL_STD: u32 = 0x04;
-const DCNTL_COM: u32 = 0x01;
-const STEST1_DBLEN: u32 = 0x08;
-const STEST1_DBLSEL: u32 = 0x04;
-const STEST2_EXT: u32 = 0x02;
-const STEST3_TE: u32 = 0x80;
-const STEST3_HSC: u32 = 0x20;
-const STEST4_LCKFRQ: u32 = 0x20;
+const SIST_MA: u32 = SIST0_MA;
+const SIST_SGE: u32 = SIST0_SGE;
+const SIST_UDC: u32 = SIST0_UDC;
+const SIST_RST: u32 = SIST0_RST;
+const SIST_PAR: u32 = SIST0_PAR;
+const SIST_SBMC: u32 = SIST1_SBMC << 8;
+const SIST_STO: u32 = SIST1_STO << 8;
+const SIST_GEN: u32 = SIST1_GEN << 8;
+const SIST_HTH: u32 = SIST1_HTH << 8;
 /** Linux's SIEN (sym_init): STO HTH MA SGE UDC RST PAR SBMC; GEN only while resetting. */
 const SIEN_RUN: u32 = SIST_MA | SIST_SGE | SIST_UDC | SIST_RST | SIST_PAR | SIST_STO | SIST_HTH | SIST_SBMC;
 const DIEN_VAL: u32 = DSTAT_MDPE | DSTAT_BF | DSTAT_ABRT | DSTAT_SSI | DSTAT_SIR | DSTAT_IID;
-
-// SCSI phases, status, messages
-const PH_STATUS: u32 = 3;
-const STATUS_CHECK_CONDITION: u32 = 0x02;
-const OP_REQUEST_SENSE: u32 = 0x03;
-const OP_READ_10: u32 = 0x28;
-const OP_WRITE_10: u32 = 0x2a;
-const SENSE_LEN: u32 = 18;
+const DCNTL_VAL: u32 = DCNTL_CLSE | DCNTL_PFEN | DCNTL_COM;
+const SENSE_LEN: u32 = SENSE_FIXED_LEN;
 
 /** Driver status codes, above every SCSI status byte (those end at 0x40). */
 export const SYM_ST_SELECTION_TIMEOUT: u32 = 0xe1; // no target at that ID
@@ -220,24 +179,45 @@ function noDone(cookie: u32, status: u32, key: u32, asc: u32, ascq: u32, info: u
 let onReady: () => void = nothing;
 let onDone: (cookie: u32, status: u32, key: u32, asc: u32, ascq: u32, info: u32) => void = noDone;
 
+// Where the chip is: its register window's base, SCSI_BASE unless symInitAt says
+// otherwise (one controller per kernel); an access adds the register's offset at run
+// time, as Linux's sym does (np->s.mmio_va + reg). The initial value is a literal,
+// checked against SCSI_BASE when the guest is built: AssemblyScript gives a global a
+// static initial value only when it is a literal, and then in a kernel that never calls
+// symInitAt the global is never written, binaryen folds it into every access, and the
+// accesses cost what accesses at a constant address cost (HiTactix's metered cycles,
+// hence the experiments' trace hashes, do not depend on this parameter).
+let symBase: u32 = 0xfe000000;
+// @ts-ignore: a constant condition, decided at compile time (no code)
+if (<u32>SCSI_BASE != 0xfe000000) ERROR("sym53c8xx: symBase must start at SCSI_BASE");
+
 // @ts-ignore: decorator
-@inline function rd8(off: u32): u32 { return mmio_read(<u32>SCSI_BASE + off, 1); }
+@inline function rd8(off: u32): u32 { return mmio_read(symBase + off, 1); }
 // @ts-ignore: decorator
-@inline function rd16(off: u32): u32 { return mmio_read(<u32>SCSI_BASE + off, 2); }
+@inline function rd16(off: u32): u32 { return mmio_read(symBase + off, 2); }
 // @ts-ignore: decorator
-@inline function rd32(off: u32): u32 { return mmio_read(<u32>SCSI_BASE + off, 4); }
+@inline function rd32(off: u32): u32 { return mmio_read(symBase + off, 4); }
 // @ts-ignore: decorator
-@inline function wr8(off: u32, v: u32): void { mmio_write(<u32>SCSI_BASE + off, 1, v); }
+@inline function wr8(off: u32, v: u32): void { mmio_write(symBase + off, 1, v); }
 // @ts-ignore: decorator
-@inline function wr16(off: u32, v: u32): void { mmio_write(<u32>SCSI_BASE + off, 2, v); }
+@inline function wr16(off: u32, v: u32): void { mmio_write(symBase + off, 2, v); }
 // @ts-ignore: decorator
-@inline function wr32(off: u32, v: u32): void { mmio_write(<u32>SCSI_BASE + off, 4, v); }
+@inline function wr32(off: u32, v: u32): void { mmio_write(symBase + off, 4, v); }
 // @ts-ignore: decorator
 @inline function ccbOf(s: u32): usize { return sym.ccbs + (<usize>s << CCB_SHIFT); }
 
 // ---------------------------------------------------------------------------------
 // Init
 
+/** symInit for the controller whose register window is at `base` (a second
+ *  LSI53C895 at another address; this driver drives one controller per kernel). */
+export function symInitAt(base: u32, ready: () => void): void {
+  symBase = base;
+  fwPlace(base);
+  symInit(ready);
+}
+
+/** Bring up the controller at SCSI_BASE (or where symInitAt moved the driver). */
 export function symInit(ready: () => void): void {
   onReady = ready;
   if (sym.hcb == 0) allocate();
@@ -247,7 +227,7 @@ export function symInit(ready: () => void): void {
   // Linux's MMIO register test: DSTAT..SSTAT2 are read-only, so all ones must not stick.
   wr32(DSTAT, 0xffffffff);
   if (rd32(DSTAT) == 0xffffffff) return fail("register test failed (no chip at SCSI_BASE?)");
-  wr8(SCNTL0, 0xca); // full arbitration, EPC, AAP
+  wr8(SCNTL0, SCNTL0_ARB_FULL | SCNTL0_EPC | SCNTL0_AAP);
   wr8(SCNTL1, 0);
   // 40 MHz clock doubled to 80 MHz (sym_selectclock): enable, wait for the lock,
   // halt the SCSI clock, select, restart. One look at LCKFRQ: we never spin.
@@ -259,10 +239,10 @@ export function symInit(ready: () => void): void {
   wr8(SCNTL3, SCNTL3_VAL);
   wr8(SCID, SCID_RRE | HOST_ID); // answer reselections
   wr16(RESPID0, 1 << HOST_ID);
-  wr8(DMODE, 0xc0); // burst 16
+  wr8(DMODE, DMODE_BL); // burst 16
   wr8(CTEST4, 0);
   wr8(CTEST5, 0);
-  wr8(DCNTL, DCNTL_CLSE | DCNTL_PFEN | DCNTL_COM);
+  wr8(DCNTL, DCNTL_VAL);
   wr8(STEST2, STEST2_EXT);
   wr8(STEST3, STEST3_TE);
   wr8(STIME0, STIME0_VAL);
@@ -346,7 +326,7 @@ function onGen(): void {
     wr32(DSP, fwAt(L_START)); // the SCRIPTS take whatever was queued meanwhile
     if (!sym.announced) {
       sym.announced = true;
-      cputs("sym: 53c895 at "); cputx(<u32>SCSI_BASE); cputs(", SCSI ID "); cputu(HOST_ID);
+      cputs("sym: 53c895 at "); cputx(symBase); cputs(", SCSI ID "); cputu(HOST_ID);
       cputs(", "); cputu(NSLOT); kprint(" tags");
       onReady();
     }
@@ -416,7 +396,7 @@ function slotStart(s: u32, target: u32, cookie: u32, cdbLen: u32, data: usize, l
   unchecked(slotCookie[s] = cookie);
   unchecked(slotResid[s] = 0);
   store<u32>(c + CCB_SELECT, (SCNTL3_VAL << 24) | (target << 16));
-  store<u32>(c + CCB_MSGBUF, 0xc0 | (0x20 << 8) | (s << 16)); // IDENTIFY (may disconnect, LUN 0), SIMPLE, tag
+  store<u32>(c + CCB_MSGBUF, MSG_IDENTIFY | MSG_IDENTIFY_DISC | (MSG_SIMPLE_TAG << 8) | (s << 16)); // IDENTIFY (LUN 0), SIMPLE, tag
   store<u32>(c + CCB_CMD, cdbLen);
   store<u32>(c + CCB_STATBUF, 0xff);
   // Table entries: a command with n of them uses the last n (the list ends in *_end).
@@ -544,7 +524,7 @@ function handle(sist: u32, dstat: u32): void {
   if ((sist & SIST_STO) != 0) return selectionTimeout();
   if ((sist & SIST_MA) != 0) return phaseMismatch();
   if ((dstat & DSTAT_SIR) != 0) return scriptInt();
-  if ((dstat & DSTAT_SSI) != 0) wr8(DCNTL, DCNTL_CLSE | DCNTL_PFEN | DCNTL_COM | DCNTL_STD); // not used: go on
+  if ((dstat & DSTAT_SSI) != 0) wr8(DCNTL, DCNTL_VAL | DCNTL_STD); // not used: go on
 }
 
 /** STO: the CCB in DSA was taken off the start queue; nobody answered its selection. */
@@ -562,7 +542,7 @@ function phaseMismatch(): void {
   let dsa = rd32(DSA);
   let rest = rd32(DBC) & 0xffffff;
   let addr = rd32(DNAD);
-  let phase = rd8(SSTAT1) & 7;
+  let phase = rd8(SSTAT1) & SSTAT1_PHASE;
   let s = slotOf(dsa);
   if (s < 0) return recover("phase mismatch with no command", -1);
   let c = ccbOf(<u32>s);

@@ -25,14 +25,17 @@
 //     and threeOverlapNs/threeOverlapBytes (up to the first disk's end, while all three
 //     share the bus). The lines "scsi-test: <phase> start/end" let the host take the
 //     controller's bus statistics around each timed phase.
-// All times are virtual ns from now(). Reports through ktest lines; DONE at the end.
+// With ST_BASE the guest drives the controller whose window is there (symInitAt: a
+// second controller, as BSD's system disk will be). All times are virtual ns from
+// now(). Reports through ktest lines; DONE at the end.
 
 import { IRQ_SCSI } from "../../common/platform";
+import { STATUS_GOOD, STATUS_CHECK_CONDITION } from "../../common/scsi-defs";
 import { cpuId, now, bootArg } from "../../guest-lib/cpu";
 import { dmaAlloc } from "../../guest-lib/dma";
 import { kprint } from "../../guest-lib/console";
 import { kcheck, kcheckEq, kvalue, kdone } from "../../guest-lib/ktest";
-import { sym, symInit, symIntr, symSubmit, symRead, symWrite, symSetDone, SYM_ST_SELECTION_TIMEOUT } from "../../guest-lib/drivers/sym53c8xx";
+import { sym, symInit, symInitAt, symIntr, symSubmit, symRead, symWrite, symSetDone, SYM_ST_SELECTION_TIMEOUT } from "../../guest-lib/drivers/sym53c8xx";
 
 /** Boot arguments (offsets in the BOOTINFO block; test/scsi.test.ts). */
 const ST_MODE: u32 = 0x40; // bit mask of the parts below; 0 = all
@@ -41,6 +44,7 @@ const ST_RANDOM_N: u32 = 0x48; // random reads (default 2000)
 const ST_DEPTH: u32 = 0x4c; // commands outstanding per disk in the sequential reads (default 4)
 const ST_BAD_LBA: u32 = 0x50; // disk 1's first unreadable LBA (16 of them)
 const ST_HITS: u32 = 0x54; // cache-hit reads timed (default 16)
+const ST_BASE: u32 = 0x58; // the controller's register window (0: SCSI_BASE)
 const ST_FUNC: u32 = 1;
 const ST_SEQ: u32 = 2;
 const ST_RANDOM: u32 = 4;
@@ -53,8 +57,6 @@ const MAX_DEPTH: u32 = 8;
 const NREGION: u32 = 5; // pattern regions per disk
 const REGION_MAX: u32 = 64; // blocks
 const HIT_LBA: u64 = 1000000;
-const STATUS_GOOD: u32 = 0;
-const STATUS_CHECK: u32 = 2;
 
 // Configuration (boot arguments)
 let mode: u32 = 0;
@@ -113,7 +115,9 @@ export function boot(): void {
   sbufs = dmaAlloc(<usize>(NDISK * MAX_DEPTH) << 17, 64);
   rnd = dmaAlloc(4096, 64);
   symSetDone(done);
-  symInit(advance);
+  let base = bootArg(me, ST_BASE);
+  if (base != 0) symInitAt(base, advance);
+  else symInit(advance);
 }
 
 export function irq(vector: u32): void {
@@ -324,7 +328,7 @@ function errLbaRange(): void {
 }
 
 function checkSense(name: string, key: u32, asc: u32): void {
-  let ok = unchecked(resStatus[0]) == STATUS_CHECK && unchecked(resKey[0]) == key && unchecked(resAsc[0]) == asc && unchecked(resAscq[0]) == 0;
+  let ok = unchecked(resStatus[0]) == STATUS_CHECK_CONDITION && unchecked(resKey[0]) == key && unchecked(resAsc[0]) == asc && unchecked(resAscq[0]) == 0;
   kcheck(name, ok);
   if (!ok) { kvalue("status", unchecked(resStatus[0])); kvalue("key", unchecked(resKey[0])); kvalue("asc", unchecked(resAsc[0])); }
 }
