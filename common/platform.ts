@@ -75,6 +75,11 @@ export const TTY_ST_RX_DONE = 1; // a receive completed (the IRQ line is high wh
 export const TTY_ST_RX_EOF = 2; // the input has ended and every byte was delivered
 export const TTY_ST_RX_ARMED = 4; // a receive is waiting for input
 export const TTY_ST_ATTACHED = 8; // a host session is attached (else input is at its end)
+// The host's own streams are terminals (else files or pipes): a program's isatty()
+// answers as it would on the host.
+export const TTY_ST_IN_TERMINAL = 16;
+export const TTY_ST_OUT_TERMINAL = 32;
+export const TTY_ST_ERR_TERMINAL = 64;
 
 // SYSCTL registers (32-bit), board-wide.
 export const SYSCTL_POWEROFF = 0x00; // W: power the board off; the value is the status the host reports

@@ -76,6 +76,26 @@ export class MemoryBackend implements BlockBackend {
     if (!Number.isSafeInteger(sectors) || sectors <= 0) throw new RangeError(`memory disk of ${sectors} sectors`);
   }
 
+  /**
+   * A memory disk holding a copy of an image file (its chunks that are not all zeros):
+   * a run on it leaves the file as it was.
+   */
+  static fromImage(path: string): MemoryBackend {
+    const file = openImage(path, { readOnly: true });
+    try {
+      const m = new MemoryBackend(file.sectors);
+      const buf = new Uint8Array(CHUNK_BYTES);
+      for (let c = 0; c * CHUNK_SECTORS < file.sectors; c++) {
+        const n = Math.min(CHUNK_SECTORS, file.sectors - c * CHUNK_SECTORS);
+        file.read(c * CHUNK_SECTORS, n, buf, 0);
+        if (buf.subarray(0, n * SECTOR).some((b) => b !== 0)) m.write(c * CHUNK_SECTORS, n, buf, 0);
+      }
+      return m;
+    } finally {
+      file.close();
+    }
+  }
+
   /** Bytes of memory the written chunks hold. */
   get allocatedBytes(): number {
     return this.chunks.size * CHUNK_BYTES;
@@ -230,8 +250,9 @@ export function createImage(path: string, bytes: number, opts: { overwrite?: boo
 
 /** Open an existing image after checking it: a regular, non-empty file of whole
  *  sectors that a disk can address, not in use by another process (it is locked
- *  until close()). */
-export function openImage(path: string): ImageFileBackend {
+ *  until close()). readOnly: opened for reading only and not locked (a copy is made
+ *  of it, as MemoryBackend.fromImage does; writes through it fail). */
+export function openImage(path: string, opts: { readOnly?: boolean } = {}): ImageFileBackend {
   let st: fs.Stats;
   try {
     st = fs.statSync(path);
@@ -246,6 +267,13 @@ export function openImage(path: string): ImageFileBackend {
     throw new DiskImageError(`disk image ${path} is ${st.size} bytes, not a whole number of ${SECTOR}-byte sectors (truncated or not a raw image?)`);
   }
   if (st.size / SECTOR > MAX_IMAGE_SECTORS) throw new DiskImageError(`disk image ${tooLarge(path, st.size)}`);
+  if (opts.readOnly) {
+    try {
+      return new ImageFileBackend(path, fs.openSync(path, "r"), st.size / SECTOR);
+    } catch (e) {
+      throw new DiskImageError(`cannot open disk image ${path} for reading: ${(e as Error).message}`);
+    }
+  }
   let lock: ImageLock;
   try {
     lock = lockImage(path);

@@ -19,7 +19,8 @@ import type { DeviceContext, MmioDevice, Width } from "../host/device.js";
 import type { Handler } from "../host/sched.js";
 import {
   TTY_TX_ADDR, TTY_TX_LEN, TTY_TX_STREAM, TTY_RX_ADDR, TTY_RX_LEN, TTY_RX_COUNT, TTY_STATUS,
-  TTY_ST_RX_DONE, TTY_ST_RX_EOF, TTY_ST_RX_ARMED, TTY_ST_ATTACHED,
+  TTY_ST_RX_DONE, TTY_ST_RX_EOF, TTY_ST_RX_ARMED, TTY_ST_ATTACHED, TTY_ST_IN_TERMINAL, TTY_ST_OUT_TERMINAL,
+  TTY_ST_ERR_TERMINAL,
 } from "../common/platform.js";
 
 const TX_MAX = 65536;
@@ -29,6 +30,8 @@ export interface TtyOptions {
   onOutput?: (stream: number, bytes: Uint8Array) => void;
   /** A host session is attached (else the input is at its end from the start). */
   attached?: boolean;
+  /** Which of the host's streams are terminals (STATUS bits IN/OUT/ERR_TERMINAL). */
+  terminals?: { in?: boolean; out?: boolean; err?: boolean };
 }
 
 export class Tty implements MmioDevice {
@@ -56,7 +59,9 @@ export class Tty implements MmioDevice {
 
   reset(): void {
     this.txAddr = 0; this.txStream = 0; this.rxAddr = 0; this.rxLen = 0; this.rxCount = 0;
-    this.status = this.opts.attached ? TTY_ST_ATTACHED : 0;
+    const t = this.opts.terminals ?? {};
+    this.status = (this.opts.attached ? TTY_ST_ATTACHED : 0) | (t.in ? TTY_ST_IN_TERMINAL : 0) |
+      (t.out ? TTY_ST_OUT_TERMINAL : 0) | (t.err ? TTY_ST_ERR_TERMINAL : 0);
     if (!this.opts.attached) this.ended = true;
     this.updateIrq();
   }

@@ -1,11 +1,16 @@
 // The BSD kernel (CPU 0): boot calls each subsystem's init in order (xv6's main.c),
-// mounts the root file system and starts init; from then on it is entered only by
-// interrupts (irq) and by its processes' system calls (syscall), both run to
-// completion. Which process runs in user mode is the exported `curproc`.
+// then brings up the system disk (dev/sd.ts), mounts the root file system (BSDFS) and
+// starts init; from then on it is entered only by interrupts (irq) and by its
+// processes' system calls (syscall), both run to completion. Which process runs in
+// user mode is the exported `curproc`.
 //
-//   timer -> clock.ts (ticks, round robin, timed waits)
+//   timer -> clock.ts (ticks, round robin, timed waits, file system commits)
 //   IPI   -> htx.ts (replies from HiTactix)
+//   SCSI  -> dev/sd.ts (the system disk's completions)
 //   TTY   -> tty.ts (input of the host session)
+// Mounting and starting init wait for disk reads like any file system call; being the
+// kernel's own work, they are retried at the end of the interrupt that made progress
+// (kernelWork), not slept on.
 //
 // Exports for the host's process engine (host/proc/engine.ts):
 //   syscall(nr, a0..a5) -> i64     a process's system call (common/bsd-abi.ts)
@@ -14,8 +19,8 @@
 //   sysbuf                          the kernel buffer system calls move data through
 
 import {
-  IRQ_TIMER, IRQ_IPI, IRQ_TTY, BOOT_TICK_NS, BOOT_CMDLINE_ADDR, BOOT_CMDLINE_LEN, BOOT_EPOCH_LO, BOOT_EPOCH_HI,
-  BOOT_SEED, BOOT_MODULES, SYSCTL_BASE, SYSCTL_POWEROFF,
+  IRQ_TIMER, IRQ_IPI, IRQ_TTY, IRQ_SCSI, BOOT_TICK_NS, BOOT_CMDLINE_ADDR, BOOT_CMDLINE_LEN, BOOT_EPOCH_LO, BOOT_EPOCH_HI,
+  BOOT_SEED, SYSCTL_BASE, SYSCTL_POWEROFF,
 } from "../common/platform";
 import { SYSBUF_SIZE, TRAP_STACK, TRAP_NOMEM, SIGKILL } from "../common/bsd-abi";
 import { cpuId, bootArg } from "../guest-lib/cpu";
@@ -24,7 +29,7 @@ import { cputs, cputu, kprint, cputc } from "../guest-lib/console";
 import { DEFAULT_HZ } from "./kern/param";
 import { procInit, procMemoryInit, procByPid, procFault, procs } from "./kern/proc";
 import { curproc as cp, setKernelJob } from "./kern/sched";
-import { clockInit, clockIntr } from "./kern/clock";
+import { clockInit, clockIntr, onTick } from "./kern/clock";
 import { fileInit, fileAlloc, files, F_INODE, F_DEV } from "./kern/file";
 import { pipeInit } from "./kern/pipe";
 import { ttyInit, ttyIntr } from "./kern/tty";
@@ -32,7 +37,8 @@ import { htxInit, htxIntr } from "./kern/htx";
 import { randomInit } from "./kern/random";
 import { execInit, spawn } from "./kern/exec";
 import { syscallInit, doSyscall, setPoweroff } from "./kern/syscall";
-import { vfsInit, vfsRoot } from "./kern/vfs";
+import { vfsInit, vfsRoot, vfsMount, vfsRetain, vfsProgress, clearProgress, vfsTick, vfsReasonPtr, vfsReasonLen } from "./kern/vfs";
+import { sdInit, sdIntr, sd } from "./dev/sd";
 import { DEV_CONSOLE, DEV_TTY, DEV_TTYERR } from "./kern/dev";
 
 export { cp as curproc };
@@ -43,6 +49,8 @@ let me: u32 = 0;
 let initRec: usize = 0;
 let initRecLen: u32 = 0;
 let initPending = false;
+let mountPending = false;
+let rootRef = false;
 export let bootDone = false;
 
 export function boot(): void {
@@ -60,9 +68,35 @@ export function boot(): void {
   htxInit();
   setPoweroff(powerOff);
   clockInit(hz, (<u64>bootArg(me, BOOT_EPOCH_HI) << 32) | <u64>bootArg(me, BOOT_EPOCH_LO));
-  vfsInit(<usize>bootArg(me, BOOT_MODULES));
-  procMemoryInit(1 << 20);
-  startInit();
+  onTick(vfsTick);
+  sdInit(sdReady);
+}
+
+function sdReady(ok: bool): void {
+  if (!ok) { kprint("bsd: no root file system: init is not started"); return; }
+  vfsInit(sd);
+  procMemoryInit(1 << 20); // every kernel table is allocated: the rest is for processes
+  mountPending = true;
+  kernelWork();
+}
+
+/** The kernel's own waiting work: mount the root, then start init. */
+function kernelWork(): void {
+  clearProgress();
+  if (mountPending) {
+    setKernelJob(true);
+    let r = vfsMount();
+    setKernelJob(false);
+    if (r == -1000) return; // SYS_BLOCK: reads in flight
+    mountPending = false;
+    if (r < 0) {
+      cputs("bsd: cannot mount the root file system: "); cputCStr(vfsReasonPtr(), vfsReasonLen()); kprint("");
+      return;
+    }
+    kprint("bsd: root file system mounted");
+    startInit();
+  }
+  if (initPending) retryInit();
 }
 
 /**
@@ -102,6 +136,7 @@ function startInit(): void {
   let tty = fileAlloc(F_DEV); files[tty].dev = DEV_TTY; files[tty].readable = true; files[tty].writable = true;
   let con = fileAlloc(F_DEV); files[con].dev = DEV_CONSOLE; files[con].writable = true;
   let root = fileAlloc(F_INODE); files[root].ino = vfsRoot(); files[root].readable = true; files[root].preopen = true;
+  files[root].isDir = true;
   store<u32>(p, 4); p += 4;
   store<i32>(p, tty); p += 4;
   store<i32>(p, con); p += 4;
@@ -115,8 +150,14 @@ function startInit(): void {
 /** Try to start init again (its image may be on the disk: reads complete later). */
 function retryInit(): void {
   if (!initPending) return;
-  memory.copy(sysbuf, initRec, initRecLen);
   setKernelJob(true);
+  if (!rootRef) {
+    // The preopened root holds a reference on its inode, as every open file does.
+    let g = vfsRetain(vfsRoot());
+    if (g == -1000) { setKernelJob(false); return; }
+    rootRef = true;
+  }
+  memory.copy(sysbuf, initRec, initRecLen);
   let r = spawn(procs[0], sysbuf, initRecLen);
   setKernelJob(false);
   if (r == -1000) return; // SYS_BLOCK: the file system calls us again
@@ -134,7 +175,9 @@ function powerOff(status: u32): void {
 export function irq(vector: u32): void {
   if (vector == IRQ_TIMER) clockIntr();
   else if (vector == IRQ_IPI) htxIntr();
+  else if (vector == IRQ_SCSI) sdIntr();
   else if (vector == IRQ_TTY) ttyIntr();
+  if (vfsProgress && (mountPending || initPending)) kernelWork();
 }
 
 export function syscall(nr: i32, a0: i64, a1: i64, a2: i64, a3: i64, a4: i64, a5: i64): i64 {

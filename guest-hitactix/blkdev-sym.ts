@@ -6,8 +6,8 @@
 import { BlkReq, BlockDevice, REQ_WRITE, REQ_CAPACITY, BLK_ERR_REFUSED, BLK_ERR_BLOCK_SIZE, blkComplete } from "./blkdev";
 import { symRead, symWrite, symSubmit, symSetDone } from "../guest-lib/drivers/sym53c8xx";
 import { dmaAlloc } from "../guest-lib/dma";
+import { OP_READ_CAPACITY_10 } from "../common/scsi-defs";
 
-const OP_READ_CAPACITY_10: u32 = 0x25; // SBC-3 5.16
 
 const NSLOT: u32 = 256;
 const slots = new StaticArray<BlkReq | null>(NSLOT);

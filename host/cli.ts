@@ -21,7 +21,7 @@
 
 import { Command, Option } from "commander";
 import { openSync, writeSync, closeSync } from "node:fs";
-import { buildMachine } from "./machine.js";
+import { buildMachineAsync } from "./machine.js";
 import { defaultBoard } from "./config.js";
 import { cliArg, timeIn, parseSeed, parseProbability, factorIn, parseMediumError, type MediumErrorSpec } from "./units.js";
 import { diskCommand } from "./cli-disk.js";
@@ -30,6 +30,7 @@ import { printSummary, EXIT_GUEST_FAULT } from "./cli-summary.js";
 import { applyFaults, faultCounters, faultWarnings } from "./faults.js";
 import { readHitactixStats } from "./htx-stats.js";
 import { fsCommand } from "./cli-fs.js";
+import { bsdCommand } from "./cli-bsd.js";
 import type { TraceSink } from "./sched.js";
 
 /** The longest run: 1000 virtual hours (virtual time is exact to 2^53 ns, 104 days). */
@@ -96,7 +97,7 @@ async function runAction(o: RunOptions): Promise<void> {
   const signals = catchSignals();
   try {
     const trace = o.trace ? new TraceFile(o.trace) : undefined;
-    const machine = buildMachine(cfg, {
+    const machine = await buildMachineAsync(cfg, {
       traceSink: trace?.sink,
       onConsole: o.quiet ? undefined : (l) => console.log(`[${(l.timeNs / 1e9).toFixed(6)}] cpu${l.cpu} ${l.text}`),
       onLog: (kind, msg) => { if (!o.quiet) console.error(`${kind}: ${msg}`); },
@@ -105,7 +106,7 @@ async function runAction(o: RunOptions): Promise<void> {
     const wallStart = performance.now();
     const step = 1_000_000_000;
     let lastShown = wallStart;
-    for (let t = 0; t < o.until && !signals.signal();) {
+    for (let t = 0; t < o.until && !signals.signal() && !board.sched.halted;) {
       t = Math.min(o.until, t + step);
       board.run(t);
       const now = performance.now();
@@ -140,7 +141,7 @@ async function runAction(o: RunOptions): Promise<void> {
 
 export function buildProgram(): Command {
   const program = new Command();
-  program.name("hitactix").description("Emulated testbed of the HiTactix-BSD stream server").showHelpAfterError();
+  program.name("hitactix").description("Emulated testbed of the HiTactix-BSD stream server").showHelpAfterError().enablePositionalOptions();
 
   program
     .command("run")
@@ -161,6 +162,7 @@ export function buildProgram(): Command {
   program.addCommand(diskCommand());
   program.addCommand(experimentCommand());
   program.addCommand(fsCommand());
+  program.addCommand(bsdCommand());
 
   return program;
 }

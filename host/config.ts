@@ -38,6 +38,8 @@ export interface BsdBootConfig {
   epochSec?: number;
   /** A host session is attached to the terminal (its standard input and output). */
   ttyAttached?: boolean;
+  /** Which of that session's streams are terminals (programs' isatty() tells). */
+  ttyTerminals?: { in?: boolean; out?: boolean; err?: boolean };
 }
 
 /** The AceNIC, its wire and what is at the other end (the measurement client). */
@@ -59,6 +61,9 @@ export interface NicConfig {
 export interface DiskConfig {
   /** Sparse raw image (hitactix disk create); written data survives the run. */
   image?: string;
+  /** With `image`: copy the image into memory at power-on; the run's writes stay in
+   *  memory and the file is left as it was (the default system disk). */
+  volatile?: boolean;
   /** Size of an in-memory disk, bytes (when there is no image). */
   sizeBytes?: number;
   /** Fault injection: medium-error LBA ranges, mechanical slow-down factor. */
@@ -138,5 +143,8 @@ export function defaultBoard(): BoardConfig {
     nic: { cpu: 1, mac: "02:48:54:58:00:01", clientWindowsNs: [10_000_000, 1_000_000_000] },
     // Three 18 GiB disks (the paper's three Ultra2 disks), in sparse memory by default.
     scsi: { cpu: 1, disks: [0, 1, 2].map(() => ({ sizeBytes: 18 * 2 ** 30 })) },
+    // BSD's system disk on its own controller (interrupting CPU 0): the image npm
+    // install builds, copied into memory so that a run leaves it as it was.
+    scsi2: { cpu: 0, disks: [{ image: join(root, "build", "system.img"), volatile: true }] },
   };
 }

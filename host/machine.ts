@@ -8,6 +8,8 @@
 // The board core (board.ts) knows no device model; this file is where they meet.
 //
 // Interface: buildMachine(config, options) -> Machine; machine.close() flushes files.
+//   buildMachineAsync(config, options): the same, after loading what BSD processes need
+//   (binaryen, for the process loader): the command line uses it.
 
 import { Board, type BoardOptions } from "./board.js";
 import type { BoardConfig } from "./config.js";
@@ -24,7 +26,7 @@ import { TTY_BASE, IRQ_TTY } from "../common/platform.js";
 import { Tty } from "../devices/tty.js";
 import { ProcessEngine, type ProgramLoader } from "./proc/engine.js";
 import { bsdBootArgs, writeBsdBoot } from "./bsd-boot.js";
-import { loadProgram } from "./proc/loader.js";
+import { loadProgram, prepareLoader } from "./proc/loader.js";
 
 export interface MachineOptions extends BoardOptions {
   /** Device trace lines (register accesses, DMA, interrupts), by device name. */
@@ -90,6 +92,7 @@ export function buildMachine(config: BoardConfig, opts: MachineOptions = {}): Ma
     m.engine = engine;
     m.tty = new Tty(board.deviceContext("tty", procCpu, IRQ_TTY, trace("tty")), {
       attached: config.bsd?.ttyAttached ?? false,
+      terminals: config.bsd?.ttyTerminals,
       onOutput: opts.ttyOutput,
     });
     board.addDevice(TTY_BASE, m.tty);
@@ -118,13 +121,18 @@ export function buildMachine(config: BoardConfig, opts: MachineOptions = {}): Ma
   return m;
 }
 
+export async function buildMachineAsync(config: BoardConfig, opts: MachineOptions = {}): Promise<Machine> {
+  if (config.cpus.some((c) => c.processes && c.wasm !== "host") && !opts.programLoader) await prepareLoader();
+  return buildMachine(config, opts);
+}
+
 /** A controller and its disks. Names (logs, traces, RNG streams) carry `prefix` on the
  *  second bus, so the first bus's streams are the same with or without a second. */
 function scsiBus(board: Board, sc: ScsiConfig, name: string, defaultBase: number, prefix: string,
   trace: (name: string) => ((l: string) => void) | undefined): [Lsi53c895, ScsiDisk[]] {
   const disks = sc.disks.map((d, id) => {
     let backend: BlockBackend;
-    if (d.image) backend = openImage(d.image);
+    if (d.image) backend = d.volatile ? MemoryBackend.fromImage(d.image) : openImage(d.image);
     else if (d.sizeBytes && d.sizeBytes > 0 && d.sizeBytes % 512 === 0) backend = new MemoryBackend(d.sizeBytes / 512);
     else throw new Error(`${prefix}disk ${id}: give an image file or a size in bytes that is a multiple of 512`);
     const dn = `${prefix}disk${id}`;

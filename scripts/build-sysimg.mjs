@@ -1,6 +1,7 @@
 // Builds build/system.img, BSD's system disk: a 64 MiB sparse image holding BSDFS
 // (common/bsdfs.ts) with
-//   /bin      every build/userland/*.wasm as /bin/NAME (mode 0755; there may be none yet)
+//   /bin      every build/userland/*.wasm and userland/prebuilt/*.wasm (the C programs)
+//             as /bin/NAME (mode 0755)
 //   /etc      every file under userland/etc/ (rc, crontab, service configs), mode 0644
 //   /var/log  for the daemons' logs
 //   /tmp      mode 1777
@@ -27,6 +28,7 @@ const option = (name, fallback) => {
   return v;
 };
 const userland = option("--userland", "build/userland");
+const prebuilt = option("--prebuilt", "userland/prebuilt");
 const etcDir = option("--etc", "userland/etc");
 const out = args[0] ?? "build/system.img";
 const epoch = process.env.SOURCE_DATE_EPOCH;
@@ -56,8 +58,13 @@ try {
   for (const [path, mode] of [["/bin", 0o755], ["/etc", 0o755], ["/var", 0o755], ["/var/log", 0o755], ["/tmp", 0o1777], ["/dev", 0o755]]) {
     fs.mkdir(path, mode);
   }
-  const programs = existsSync(userland) ? readdirSync(userland).filter((n) => n.endsWith(".wasm")).sort() : [];
-  for (const name of programs) fs.writeFile(`/bin/${name.slice(0, -5)}`, readFileSync(join(userland, name)), 0o755);
+  const programs = [];
+  for (const dir of [userland, prebuilt]) {
+    if (!existsSync(dir)) continue;
+    for (const name of readdirSync(dir).filter((n) => n.endsWith(".wasm")).sort()) programs.push({ name: name.slice(0, -5), path: join(dir, name) });
+  }
+  programs.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const p of programs) fs.writeFile(`/bin/${p.name}`, readFileSync(p.path), 0o755);
   const etc = existsSync(etcDir) ? walk(etcDir) : [];
   for (const f of etc) {
     const target = `/etc/${relative(etcDir, f.path).split("\\").join("/")}`;

@@ -88,7 +88,7 @@ describe("system image", () => {
     writeFileSync(join(dir, "userland", "README"), "not a program");
     writeFileSync(join(dir, "etc", "rc"), "# rc\n");
     writeFileSync(join(dir, "etc", "crontab"), "*/5 * * * * /bin/stats\n");
-    const build = (out: string) => spawnSync("node", [join(root, "scripts/build-sysimg.mjs"), join(dir, out), "--userland", join(dir, "userland"), "--etc", join(dir, "etc")],
+    const build = (out: string) => spawnSync("node", [join(root, "scripts/build-sysimg.mjs"), join(dir, out), "--userland", join(dir, "userland"), "--prebuilt", join(dir, "no-prebuilt"), "--etc", join(dir, "etc")],
       { cwd: root, encoding: "utf8", env: { ...process.env, SOURCE_DATE_EPOCH: "1700000000" } });
     const a = build("a.img"), b = build("b.img");
     expect(a.stderr).toBe("");

@@ -12,7 +12,8 @@ import { mmioWrite32 } from "../../guest-lib/hw";
 import { cflush } from "../../guest-lib/console";
 import { CONSOLE_BASE, CONSOLE_ADDR, CONSOLE_LEN } from "../../common/platform";
 import { E_NOSPC } from "../../common/bsd-abi";
-import { ttyRead, ttyWrite, ttyReadable } from "./tty";
+import { ttyRead, ttyWrite, ttyReadable, ttyIsTerminal } from "./tty";
+import { FT_CHAR_DEVICE, FT_UNKNOWN } from "../../common/bsd-abi";
 import { randomFill } from "./random";
 import { kstatText } from "./kstat";
 import { htxOpen, htxRead, htxWrite, htxClose, htxReadable } from "./htx";
@@ -43,6 +44,15 @@ export function devLookup(name: usize, len: u32): i32 {
     if (same) return <i32>d;
   }
   return -1;
+}
+
+/** The WASI file type an open of dev shows. The terminal's ends are character devices
+ *  (terminals) only when the host's stream behind them is one; else they look like the
+ *  pipe or file they are, so a program's isatty() answers as it would on the host. */
+export function devFiletype(dev: u32, writable: bool): u32 {
+  if (dev == DEV_TTY) return ttyIsTerminal(writable ? 1 : 0) ? FT_CHAR_DEVICE : FT_UNKNOWN;
+  if (dev == DEV_TTYERR) return ttyIsTerminal(2) ? FT_CHAR_DEVICE : FT_UNKNOWN;
+  return FT_CHAR_DEVICE;
 }
 
 /** A new open of dev: its minor number (a session of htx), or -errno. */

@@ -18,7 +18,7 @@ import { EXEC_MAX, ARG_MAX, NOFILE, PATH_MAX_K } from "./param";
 import { Proc, procs, procAlloc, procFree, memGrow } from "./proc";
 import { setRunnable, sleep, wakeup } from "./sched";
 import { fileDup, fdFile } from "./file";
-import { vfsLookup, vfsRead, vfsSize, vfsIsDir, vfsRoot, resKind, resIno, R_INODE } from "./vfs";
+import { vfsLookup, vfsRead, vfsSize, vfsRoot, resKind, resIno, resIsDir, R_INODE } from "./vfs";
 import { E_INVAL, E_NOEXEC, E_2BIG, E_NOMEM, E_AGAIN, E_ISDIR, E_BADF, SYS_BLOCK } from "../../common/bsd-abi";
 import { cputs, cputu, cputc, kprint } from "../../guest-lib/console";
 import { uptimeNs } from "./clock";
@@ -75,14 +75,16 @@ export function spawn(caller: Proc, rec: usize, len: u32): i64 {
     let r = vfsLookup(vfsRoot(), path, pathLen);
     if (r < 0) return r; // SYS_BLOCK included: the lookup arranged the wake-up
     if (resKind != R_INODE) return -E_NOEXEC;
-    if (vfsIsDir(resIno)) return -E_ISDIR;
-    let size = vfsSize(resIno);
-    if (size > <u64>EXEC_MAX) return -E_2BIG;
+    if (resIsDir) return -E_ISDIR;
+    let ino = resIno;
+    let size = vfsSize(ino);
+    if (size < 0) return size; // SYS_BLOCK included
+    if (size > <i64>EXEC_MAX) return -E_2BIG;
     if (size == 0) return -E_NOEXEC;
     if (holder >= 0 && holder != caller.slot) { sleep(EXEC_CHAN); return SYS_BLOCK; }
     holder = caller.slot;
     caller.execState = ST_READING;
-    caller.execIno = resIno;
+    caller.execIno = ino;
     caller.execOff = 0;
     caller.execSize = <u32>size;
   }

@@ -14,7 +14,7 @@ import { Proc } from "./proc";
 import { E_BADF, E_MFILE, E_SPIPE, E_ISDIR } from "../../common/bsd-abi";
 import { pipeRead, pipeWrite, pipeClose } from "./pipe";
 import { devRead, devWrite, devClose } from "./dev";
-import { vfsRead, vfsWrite, vfsRelease, vfsIsDir } from "./vfs";
+import { vfsRead, vfsWrite, vfsRelease } from "./vfs";
 
 export const F_NONE: u8 = 0;
 export const F_INODE: u8 = 1;
@@ -38,6 +38,8 @@ export class File {
   dev: u32 = 0;
   /** F_DEV: the device's minor number (an htx session). */
   minor: u32 = 0;
+  /** F_INODE: a directory. */
+  isDir: bool = false;
   /** Set for the preopened directory descriptors (fd_prestat_get names them). */
   preopen: bool = false;
 }
@@ -54,7 +56,7 @@ export function fileAlloc(type: u8): i32 {
     let f = files[i];
     if (f.refs != 0) continue;
     f.type = type; f.refs = 1; f.readable = false; f.writable = false; f.append = false; f.nonblock = false;
-    f.off = 0; f.ino = 0; f.pipe = -1; f.writeEnd = false; f.dev = 0; f.minor = 0; f.preopen = false;
+    f.off = 0; f.ino = 0; f.pipe = -1; f.writeEnd = false; f.dev = 0; f.minor = 0; f.isDir = false; f.preopen = false;
     filesOpen++;
     return i;
   }
@@ -98,7 +100,7 @@ export function fileRead(i: i32, buf: usize, n: u32): i64 {
     if (d > 0) f.off += <u64>d;
     return d;
   }
-  if (vfsIsDir(f.ino)) return -E_ISDIR;
+  if (f.isDir) return -E_ISDIR;
   let r = vfsRead(f.ino, f.off, buf, n);
   if (r > 0) f.off += <u64>r;
   return r;
@@ -109,8 +111,13 @@ export function fileWrite(i: i32, buf: usize, n: u32): i64 {
   if (!f.writable) return -E_BADF;
   if (f.type == F_PIPE) return pipeWrite(f.pipe, buf, n, f.nonblock);
   if (f.type == F_DEV) return devWrite(f.dev, f.minor, buf, n);
-  let r = vfsWrite(f.ino, f.append ? 0xffffffffffffffff : f.off, buf, n);
-  if (r > 0) f.off = f.append ? vfsSizeAfterAppend(f.ino) : f.off + <u64>r;
+  if (f.append) {
+    let size = vfsSize(f.ino);
+    if (size < 0) return size;
+    f.off = <u64>size;
+  }
+  let r = vfsWrite(f.ino, f.off, buf, n);
+  if (r > 0) f.off += <u64>r;
   return r;
 }
 
@@ -119,7 +126,7 @@ export function filePread(i: i32, buf: usize, n: u32, off: u64): i64 {
   let f = files[i];
   if (!f.readable) return -E_BADF;
   if (f.type != F_INODE) return -E_SPIPE;
-  if (vfsIsDir(f.ino)) return -E_ISDIR;
+  if (f.isDir) return -E_ISDIR;
   return vfsRead(f.ino, off, buf, n);
 }
 
@@ -127,10 +134,8 @@ export function filePwrite(i: i32, buf: usize, n: u32, off: u64): i64 {
   let f = files[i];
   if (!f.writable) return -E_BADF;
   if (f.type != F_INODE) return -E_SPIPE;
+  if (f.isDir) return -E_ISDIR;
   return vfsWrite(f.ino, off, buf, n);
 }
 
 import { vfsSize } from "./vfs";
-function vfsSizeAfterAppend(ino: u32): u64 {
-  return vfsSize(ino);
-}

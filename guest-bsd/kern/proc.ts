@@ -71,6 +71,9 @@ export class Proc {
   /** poll_oneoff: a restart keeps the first attempt's deadline. */
   pollArmed: bool = false;
   pollDeadline: u64 = 0;
+  /** fsync in progress: the commit it waits for (kept across restarts). */
+  syncing: bool = false;
+  syncSeq: u64 = 0;
   /** SYS_SPAWN in progress (exec.ts): restarts continue where the last one slept. */
   execState: u32 = 0;
   execIno: u32 = 0;
@@ -125,7 +128,7 @@ export function procAlloc(): Proc | null {
     p.pid = nextPid++;
     p.ppid = 0; p.chan = 0; p.queued = 0; p.estcpu = 0; p.quantum = 0; p.status = 0; p.signal = 0; p.killed = 0;
     p.pages = 0; p.argc = 0; p.argBytes = 0; p.envc = 0; p.envBytes = 0; p.timedOut = false;
-    p.pollArmed = false; p.execState = 0; p.syscalls = 0;
+    p.pollArmed = false; p.syncing = false; p.execState = 0; p.syscalls = 0;
     store<u8>(p.name, 0);
     for (let f: i32 = 0; f < NOFILE; f++) p.fds[f] = -1;
     procsCreated++;

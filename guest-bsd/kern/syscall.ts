@@ -22,10 +22,10 @@ import { Proc, procExit, procWait, procKill, memGrow } from "./proc";
 import { cur, yieldCpu, sleep, POLL_CHAN } from "./sched";
 import { files, fileAlloc, fileClose, fdAlloc, fdFile, fileRead, fileWrite, filePread, filePwrite, F_INODE, F_DEV, F_PIPE } from "./file";
 import { pipeAlloc, pipeReadable, pipeWritable } from "./pipe";
-import { devOpen, devReadable } from "./dev";
+import { devOpen, devReadable, devFiletype } from "./dev";
 import {
   vfsOpen, vfsLookup, vfsStat, vfsReaddir, vfsMkdir, vfsUnlink, vfsRmdir, vfsRename, vfsLink, vfsTruncate,
-  vfsUtimes, vfsSync, vfsIsDir, vfsSize, vfsRetain, devStat, resKind, resIno, resDev, R_INODE,
+  vfsUtimes, vfsSyncStart, vfsSyncDone, vfsSize, vfsRelease, devStat, resKind, resIno, resDev, resIsDir, R_INODE,
 } from "./vfs";
 import { spawn } from "./exec";
 import { realtimeNs, uptimeNs, callAt, callCancel, clockEpoch } from "./clock";
@@ -56,8 +56,7 @@ function dirOf(p: Proc, fd: i64): i64 {
   let f = fdGet(p, fd);
   if (f < 0) return -E_BADF;
   let file = files[f];
-  if (file.type != F_INODE) return -E_NOTDIR;
-  if (!vfsIsDir(file.ino)) return -E_NOTDIR;
+  if (file.type != F_INODE || !file.isDir) return -E_NOTDIR;
   return <i64>file.ino;
 }
 
@@ -94,7 +93,7 @@ export function doSyscall(nr: i32, a0: i64, a1: i64, a2: i64, a3: i64, a4: i64, 
       let f = fdGet(p, a0);
       if (f < 0) return -E_BADF;
       let file = files[f];
-      let type: u32 = file.type == F_DEV ? FT_CHAR_DEVICE : file.type == F_PIPE ? FT_UNKNOWN : vfsIsDir(file.ino) ? FT_DIRECTORY : FT_REGULAR;
+      let type: u32 = file.type == F_DEV ? devFiletype(file.dev, file.writable) : file.type == F_PIPE ? FT_UNKNOWN : file.isDir ? FT_DIRECTORY : FT_REGULAR;
       let flags: u32 = (file.append ? FDFLAG_APPEND : 0) | (file.nonblock ? FDFLAG_NONBLOCK : 0);
       return <i64>(type | (flags << 8));
     }
@@ -125,13 +124,24 @@ export function doSyscall(nr: i32, a0: i64, a1: i64, a2: i64, a3: i64, a4: i64, 
     case SYS_FSYNC: {
       let f = fdGet(p, a0);
       if (f < 0) return -E_BADF;
-      return files[f].type == F_INODE ? vfsSync(files[f].ino) : 0;
+      if (files[f].type != F_INODE) return 0;
+      // The commit's number is kept across restarts: wait for that one.
+      if (!p.syncing) {
+        let s = vfsSyncStart();
+        if (s < 0) return s;
+        p.syncSeq = <u64>s;
+        p.syncing = true;
+      }
+      let r = vfsSyncDone(p.syncSeq);
+      if (r != SYS_BLOCK) p.syncing = false;
+      return r;
     }
     case SYS_FTRUNCATE: {
       let f = fdGet(p, a0);
       if (f < 0) return -E_BADF;
       let file = files[f];
       if (file.type != F_INODE || !file.writable) return file.type == F_INODE ? -E_BADF : -E_INVAL;
+      if (file.isDir) return -E_ISDIR;
       return vfsTruncate(file.ino, <u64>a1);
     }
     case SYS_FUTIMES: {
@@ -194,13 +204,14 @@ function openat(p: Proc, dirfd: i64, len: u32, oflags: u32, fdflags: u32, rights
   let wantWrite = (rights & <u64>RIGHT_FD_WRITE) != 0;
   let f: i32;
   if (resKind == R_INODE) {
-    let dir = vfsIsDir(resIno);
-    if (dir && wantWrite) return -E_ISDIR;
-    if (!dir && (oflags & O_DIRECTORY) != 0) return -E_NOTDIR;
+    // vfsOpen took a reference on the inode: it goes with the file, or back now.
+    let dir = resIsDir;
+    if (dir && wantWrite) { vfsRelease(resIno); return -E_ISDIR; }
+    if (!dir && (oflags & O_DIRECTORY) != 0) { vfsRelease(resIno); return -E_NOTDIR; }
     f = fileAlloc(F_INODE);
-    if (f < 0) return -E_NFILE;
+    if (f < 0) { vfsRelease(resIno); return -E_NFILE; }
     files[f].ino = resIno;
-    vfsRetain(resIno);
+    files[f].isDir = dir;
   } else {
     let minor = devOpen(resDev);
     if (minor < 0) return minor;
@@ -224,8 +235,9 @@ function seek(p: Proc, fd: i64, off: i64, whence: u32): i64 {
   if (f < 0) return -E_BADF;
   let file = files[f];
   if (file.type != F_INODE) return -E_SPIPE;
-  let base: i64 = whence == 0 ? 0 : whence == 1 ? <i64>file.off : whence == 2 ? <i64>vfsSize(file.ino) : -1;
-  if (base < 0 && whence > 2) return -E_INVAL;
+  if (whence > 2) return -E_INVAL;
+  let base: i64 = whence == 0 ? 0 : whence == 1 ? <i64>file.off : vfsSize(file.ino);
+  if (base < 0) return base; // -errno or SYS_BLOCK from the size
   let pos = base + off;
   if (pos < 0) return -E_INVAL;
   file.off = <u64>pos;
@@ -237,7 +249,11 @@ function fstat(p: Proc, fd: i64, out: usize): i64 {
   if (f < 0) return -E_BADF;
   let file = files[f];
   if (file.type == F_INODE) return vfsStat(file.ino, out);
-  if (file.type == F_DEV) return devStat(file.dev, out);
+  if (file.type == F_DEV) {
+    devStat(file.dev, out);
+    store<u8>(out + 16, <u8>devFiletype(file.dev, file.writable));
+    return 0;
+  }
   memory.fill(out, 0, STAT_SIZE);
   store<u64>(out + 8, <u64>(0x20000 + f));
   store<u8>(out + 16, <u8>FT_UNKNOWN);

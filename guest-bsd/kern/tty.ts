@@ -5,12 +5,13 @@
 // 1 (err). No line discipline: bytes pass as they are (a raw terminal).
 //
 // Interface: ttyInit(), ttyIntr() from irq(IRQ_TTY), ttyRead(buf, n, nonblock),
-// ttyWrite(stream, buf, n), ttyReadable()
+// ttyWrite(stream, buf, n), ttyReadable(), ttyIsTerminal(0 in | 1 out | 2 err)
 
 import { mmioRead32, mmioWrite32 } from "../../guest-lib/hw";
 import {
   TTY_BASE, TTY_TX_ADDR, TTY_TX_LEN, TTY_TX_STREAM, TTY_RX_ADDR, TTY_RX_LEN, TTY_RX_COUNT, TTY_STATUS,
-  TTY_ST_RX_DONE, TTY_ST_RX_EOF, TTY_ST_RX_ARMED, TTY_ST_ATTACHED,
+  TTY_ST_RX_DONE, TTY_ST_RX_EOF, TTY_ST_RX_ARMED, TTY_ST_ATTACHED, TTY_ST_IN_TERMINAL, TTY_ST_OUT_TERMINAL,
+  TTY_ST_ERR_TERMINAL,
 } from "../../common/platform";
 import { E_AGAIN, SYS_BLOCK } from "../../common/bsd-abi";
 import { TTY_BUF } from "./param";
@@ -25,6 +26,7 @@ let tail: u32 = 0; // bytes read in all
 let eof: bool = false;
 let armed: bool = false;
 let stream: u32 = 0xffffffff;
+let terminals: u32 = 0;
 export let ttyIn: u64 = 0;
 export let ttyOut: u64 = 0;
 
@@ -33,7 +35,14 @@ export function ttyInit(): void {
   landing = heap.alloc(LANDING);
   let st = mmioRead32(TTY_BASE + TTY_STATUS);
   eof = (st & TTY_ST_ATTACHED) == 0;
+  terminals = st;
   arm();
+}
+
+/** Whether the host's stream behind this end is a terminal: 0 in, 1 out, 2 err. */
+export function ttyIsTerminal(which: u32): bool {
+  let bit = which == 0 ? TTY_ST_IN_TERMINAL : which == 1 ? TTY_ST_OUT_TERMINAL : TTY_ST_ERR_TERMINAL;
+  return (terminals & bit) != 0;
 }
 
 function arm(): void {

@@ -40,15 +40,16 @@ import type { Board } from "../board.js";
 import { type Cpu, type UserMode, KernelFault } from "../cpu.js";
 import { copyCycles, cyclesToNs, nsToCycles, type CostTable } from "../costs.js";
 import { makeWasiImports, type ProcImports } from "./wasi.js";
-import {
-  SYSBUF_SIZE, SYS_BLOCK, SYS_EXIT, SYS_MEMGROW, TRAP_TRAP, TRAP_STACK, TRAP_NOMEM,
-} from "../../common/bsd-abi.js";
+import { asyncifyData } from "./instrument.js";
+import { SYSBUF_SIZE, SYS_BLOCK, SYS_EXIT, TRAP_TRAP, TRAP_STACK } from "../../common/bsd-abi.js";
 
 /** A compiled, instrumented program and what the engine needs to know of it. */
 export interface LoadedProgram {
   module: WebAssembly.Module;
   /** Function index -> name (the names section), for fault reports. */
   functionNames: Map<number, string>;
+  /** Pages at the top of its memory the program never sees: asyncify's buffer. */
+  reservedPages: number;
 }
 
 /** Turns a program image into a LoadedProgram, or throws an Error whose message says why not. */
@@ -80,17 +81,13 @@ interface ProcExports {
   asyncify_get_state(): number;
 }
 
-const ASYNC_NORMAL = 0;
 const ASYNC_UNWINDING = 1;
 const ASYNC_REWINDING = 2;
-/** Pages reserved (at the first suspension) for a process's asyncify stack: its
- *  "kernel stack" in the sense of what a suspension saves. */
-export const ASYNC_PAGES = 1;
 const MAX_PREEMPT = 2n ** 62n;
 
 export class Proc {
   status: "new" | "running" | "suspended" | "dead" = "new";
-  /** The asyncify data structure (0 until the first suspension). */
+  /** The asyncify data structure of the current suspension (in the reserved pages). */
   asyncPtr = 0;
   /** A finished call's result, returned when the process is rewound into it. */
   stash: number | undefined;
@@ -120,6 +117,16 @@ export class Proc {
   }
 }
 
+/** What a process cost, kept when it ends. */
+export interface ProcRecord {
+  pid: number;
+  userCycles: number;
+  kernelCycles: number;
+  syscalls: number;
+  /** How it ended: "exit", "fault" or "killed" (ended by the kernel while suspended). */
+  end: string;
+}
+
 export interface EngineStats {
   created: number;
   exited: number;
@@ -132,6 +139,8 @@ export interface EngineStats {
 
 export class ProcessEngine implements UserMode {
   readonly procs = new Map<number, Proc>();
+  /** Processes that have ended, by pid. */
+  readonly ended = new Map<number, ProcRecord>();
   readonly stats: EngineStats = { created: 0, exited: 0, faults: 0, refused: 0, suspensions: 0, contextSwitches: 0, syscalls: 0 };
   /** The last load failure's message (also written to the kernel's SYSBUF). */
   lastError = "";
@@ -190,8 +199,17 @@ export class ProcessEngine implements UserMode {
   private destroy(pid: number): void {
     const p = this.procs.get(pid);
     if (!p) return;
+    const end = p.status === "running" ? "exit" : p.status === "dead" ? "fault" : "killed";
     p.status = "dead";
     this.procs.delete(pid);
+    this.ended.set(pid, { pid, userCycles: p.userCycles, kernelCycles: p.kernelCycles, syscalls: p.syscalls, end });
+  }
+
+  /** A process's costs so far, live or ended. */
+  record(pid: number): ProcRecord | undefined {
+    const p = this.procs.get(pid);
+    if (p) return { pid, userCycles: p.userCycles, kernelCycles: p.kernelCycles, syscalls: p.syscalls, end: "running" };
+    return this.ended.get(pid);
   }
 
   /** Text for the kernel to print (a load failure, a fault): NUL-terminated at SYSBUF. */
@@ -398,23 +416,10 @@ export class ProcessEngine implements UserMode {
     ex.__preempt_at.value = this.preemptAt(p);
   }
 
-  /** Start unwinding p out of the import it is in. */
+  /** Start unwinding p out of the import it is in: its call stack goes into the
+   *  reserved pages at the top of its memory (instrument.ts), which it never sees. */
   private suspend(p: Proc): void {
-    if (p.asyncPtr === 0) {
-      // Its first suspension: reserve the pages asyncify saves the call stack in,
-      // accounted by the kernel like any growth of the process's memory.
-      const ok = this.sys(p, SYS_MEMGROW, ASYNC_PAGES);
-      if (ok !== 0) {
-        this.reportToKernel(`no memory for ${ASYNC_PAGES} page(s) to suspend the process`);
-        this.kernelCall(p, () => this.kernel.trap(p.pid, TRAP_NOMEM));
-        throw new ProcExit();
-      }
-      const pages = p.memory.grow(ASYNC_PAGES);
-      p.asyncPtr = pages * 65536;
-    }
-    const dv = new DataView(p.memory.buffer);
-    dv.setUint32(p.asyncPtr, p.asyncPtr + 8, true);
-    dv.setUint32(p.asyncPtr + 4, p.asyncPtr + ASYNC_PAGES * 65536, true);
+    p.asyncPtr = asyncifyData(p.memory, p.program.reservedPages);
     p.exports.asyncify_start_unwind(p.asyncPtr);
   }
 

@@ -295,10 +295,17 @@ function reserveTopPages(b: Uint8Array, reserve: number): { bytes: Uint8Array; i
 type Binaryen = typeof import("binaryen").default;
 type Module = InstanceType<Binaryen["Module"]>;
 let binaryenPromise: Promise<Binaryen> | undefined;
+let binaryenLoaded: Binaryen | undefined;
 /** binaryen is loaded on first use: it takes a while to start, and most runs need none. */
 function loadBinaryen(): Promise<Binaryen> {
-  binaryenPromise ??= import("binaryen").then((m) => m.default);
+  binaryenPromise ??= import("binaryen").then((m) => (binaryenLoaded = m.default));
   return binaryenPromise;
+}
+
+/** Load binaryen now, so that instrumentProcessSync can run (the BSD kernel asks for a
+ *  process synchronously, from inside a system call). */
+export async function prepareInstrumenter(): Promise<void> {
+  await loadBinaryen();
 }
 
 /**
@@ -441,6 +448,10 @@ function rewriteFunctions(b: Binaryen, mod: Module, r: Rewrite): void {
 }
 
 async function instrumentUncached(input: Uint8Array, costs: CostTable, reservedPages: number): Promise<ProcessImage> {
+  return instrumentWith(await loadBinaryen(), input, costs, reservedPages);
+}
+
+function instrumentWith(b: Binaryen, input: Uint8Array, costs: CostTable, reservedPages: number): ProcessImage {
   const t0 = performance.now();
   const { imports } = validate(input);
   const reserved = reserveTopPages(input, reservedPages);
@@ -453,7 +464,6 @@ async function instrumentUncached(input: Uint8Array, costs: CostTable, reservedP
   }
   const t2 = performance.now();
 
-  const b = await loadBinaryen();
   const mod = b.readBinary(metered);
   let out: Uint8Array;
   const importNames = imports.map((i) => `${i.module}.${i.name}`);
@@ -529,12 +539,12 @@ let codeHash: string | undefined;
 function instrumenterVersion(): string {
   if (codeHash) return codeHash;
   const h = createHash("sha256");
-  const here = fileURLToPath(import.meta.url);
-  h.update(readFileSync(here));
-  // meter.js next to the compiled host, meter.ts when run from source (vitest).
-  for (const ext of [".js", ".ts"]) {
-    const meter = fileURLToPath(new URL(`../meter${ext}`, import.meta.url));
-    if (existsSync(meter)) { h.update(readFileSync(meter)); break; }
+  // The TypeScript sources (present in every checkout): the compiled host (dist/) and
+  // the tests (run from source) then share one cache.
+  const root = packageRoot();
+  for (const f of ["host/proc/instrument.ts", "host/meter.ts"]) {
+    const path = join(root, f);
+    h.update(existsSync(path) ? readFileSync(path) : fileURLToPath(import.meta.url));
   }
   const pkg = createRequire(import.meta.url)("binaryen/package.json") as { version: string };
   h.update(pkg.version);
@@ -580,6 +590,35 @@ function writeDiskCache(dir: string, key: string, img: ProcessImage): void {
 /** Forgets the in-memory cache (the disk cache stays). */
 export function clearInstrumentCache(): void {
   cache.clear();
+  syncCache.clear();
+}
+
+const syncCache = new Map<string, ProcessImage>();
+
+/**
+ * instrumentProcess without waiting: binaryen must have been loaded before
+ * (prepareInstrumenter). Same caches: the image is instrumented at most once per
+ * content, options and instrumenter version.
+ */
+export function instrumentProcessSync(bytes: Uint8Array, options: InstrumentOptions = {}): ProcessImage {
+  const costs = options.costs ?? PIII_600;
+  const reservedPages = options.reservedPages ?? 1;
+  if (!Number.isInteger(reservedPages) || reservedPages < 1) throw new InstrumentError(`reservedPages must be a positive integer, not ${reservedPages}`);
+  const dir = options.cacheDir ?? join(packageRoot(), "build", "cache", "instrument");
+  const key = cacheKey(bytes, costs, reservedPages);
+  let img = syncCache.get(key) ?? (dir === false ? undefined : readDiskCache(dir, key));
+  if (!img) {
+    if (!binaryenLoaded) throw new Error("instrumentProcessSync: binaryen is not loaded yet (await prepareInstrumenter() first)");
+    img = instrumentWith(binaryenLoaded, bytes, costs, reservedPages);
+    if (dir !== false) writeDiskCache(dir, key, img);
+  }
+  syncCache.set(key, img);
+  return img;
+}
+
+function cacheKey(bytes: Uint8Array, costs: CostTable, reservedPages: number): string {
+  const params = JSON.stringify([costs.copyPerByte, costs.fillPerByte, reservedPages]);
+  return sha256(new TextEncoder().encode(`${sha256(bytes)}:${params}:${instrumenterVersion()}`)).slice(0, 32);
 }
 
 /** Instruments a WASI program for the BSD process engine (see the file header). */
@@ -590,8 +629,7 @@ export function instrumentProcess(bytes: Uint8Array, options: InstrumentOptions 
     return Promise.reject(new InstrumentError(`reservedPages must be a positive integer, not ${reservedPages}`));
   }
   const dir = options.cacheDir ?? join(packageRoot(), "build", "cache", "instrument");
-  const params = JSON.stringify([costs.copyPerByte, costs.fillPerByte, reservedPages]);
-  const key = sha256(new TextEncoder().encode(`${sha256(bytes)}:${params}:${instrumenterVersion()}`)).slice(0, 32);
+  const key = cacheKey(bytes, costs, reservedPages);
   let hit = cache.get(key);
   if (!hit) {
     const fromDisk = dir === false ? undefined : readDiskCache(dir, key);

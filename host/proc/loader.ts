@@ -1,10 +1,32 @@
 // How a program image becomes a process: host/proc/instrument.ts (validate, meter,
-// make preemptible and suspendable), then compile. Cached by content there.
+// make preemptible and suspendable; cached by content in memory and under
+// build/cache/instrument/), then compiled once per content. The BSD kernel asks for a
+// process from inside a system call, so this runs synchronously: binaryen must have
+// been loaded first (prepareLoader, which buildMachineAsync awaits).
 //
-// Interface: loadProgram(image) -> LoadedProgram (throws with the reason)
+// Interface: prepareLoader(), loadProgram(image) -> LoadedProgram (throws with the reason)
 
+import { createHash } from "node:crypto";
 import type { LoadedProgram } from "./engine.js";
+import { instrumentProcessSync, prepareInstrumenter } from "./instrument.js";
+
+const compiled = new Map<string, LoadedProgram>();
+
+export async function prepareLoader(): Promise<void> {
+  await prepareInstrumenter();
+}
 
 export function loadProgram(image: Uint8Array): LoadedProgram {
-  throw new Error(`the program loader is not built yet (${image.length} bytes)`);
+  const key = createHash("sha256").update(image).digest("hex");
+  let p = compiled.get(key);
+  if (!p) {
+    const img = instrumentProcessSync(image);
+    p = {
+      module: new WebAssembly.Module(img.bytes as BufferSource),
+      functionNames: img.info.functionNames,
+      reservedPages: img.info.reservedPages,
+    };
+    compiled.set(key, p);
+  }
+  return p;
 }

@@ -25,6 +25,7 @@
 import { WASI, Fd, wasi } from "@bjorn3/browser_wasi_shim";
 import type { ProcessEngine, Proc } from "./engine.js";
 import { ProcExit, WouldBlock } from "./engine.js";
+import { growProcessMemory, programPages } from "./instrument.js";
 import {
   SYSBUF_DATA, SYSBUF_PATH2, SYSBUF_REC, PATH_MAX, STAT_SIZE, DIRENT_NAME,
   SYS_EXIT, SYS_READ, SYS_WRITE, SYS_PREAD, SYS_PWRITE, SYS_OPENAT, SYS_CLOSE, SYS_SEEK, SYS_FSTAT, SYS_STATAT,
@@ -394,15 +395,12 @@ export function makeWasiImports(engine: ProcessEngine, p: Proc): ProcImports {
     getpid: wrap(() => sys(SYS_GETPID) % 2 ** 32),
     getppid: wrap(() => Math.floor(sys(SYS_GETPID) / 2 ** 32)),
     memory_grow: wrap((delta: number) => {
-      const before = memory.buffer.byteLength / 65536;
-      if (delta === 0) return before;
+      const reserved = p.program.reservedPages;
+      if (delta === 0) return programPages(memory, reserved);
       if (delta < 0 || sys(SYS_MEMGROW, delta) !== 0) return -1;
-      try {
-        return memory.grow(delta);
-      } catch {
-        sys(SYS_MEMGROW, -delta); // past the module's own maximum: give the pages back
-        return -1;
-      }
+      const old = growProcessMemory(memory, delta, reserved);
+      if (old < 0) sys(SYS_MEMGROW, -delta); // past the module's own maximum: give the pages back
+      return old;
     }),
     preempt: () => engine.preempt(p),
   };

@@ -15,7 +15,7 @@
 //   cron [-f crontab] [-l log]
 
 import { spawnv, waitpid, open, close, writeStr, readFile, nowNs, sleepNs, errText, O_WRITE, O_CREATE, O_APPEND } from "./lib";
-import { path_filestat_get, errno, lookupflags } from "bindings/wasi_snapshot_preview1";
+import { path_filestat_get, errno, lookupflags, filestat } from "bindings/wasi_snapshot_preview1";
 
 class Job {
   minutes: StaticArray<bool> = new StaticArray<bool>(60);
@@ -134,7 +134,7 @@ function reload(): void {
   let st = memory.data(64);
   let b = String.UTF8.encode(crontab.startsWith("/") ? crontab.substring(1) : crontab);
   let mtime: u64 = 0;
-  if (path_filestat_get(3, lookupflags.SYMLINK_FOLLOW, changetype<usize>(b), <usize>b.byteLength, st) == errno.SUCCESS) mtime = load<u64>(st, 48);
+  if (path_filestat_get(3, lookupflags.SYMLINK_FOLLOW, changetype<usize>(b), <usize>b.byteLength, changetype<filestat>(st)) == errno.SUCCESS) mtime = load<u64>(st, 48);
   if (mtime == crontabMtime) return;
   crontabMtime = mtime;
   let text = readFile(crontab);

@@ -48,8 +48,10 @@ function putStr(buf: ArrayBuffer, at: i32, s: ArrayBuffer): i32 {
   return at + s.byteLength;
 }
 
-/** Start `path` with argv, env and descriptors (fds[i] -> child's i; -1 = closed). */
+/** Start `path` with argv, env and descriptors (fds[i] -> child's i; -1 = closed).
+ *  The child also gets the preopened root (descriptor 3) unless fds says otherwise. */
 export function spawnv(path: string, argv: string[], env: string[], fds: i32[]): i32 {
+  if (fds.length == 3) { fds = fds.slice(0); fds.push(<i32>ROOT_FD); }
   let p = String.UTF8.encode(path);
   let size = 16 + p.byteLength + fds.length * 4;
   let a = new Array<ArrayBuffer>(argv.length);
@@ -94,17 +96,17 @@ export function open(path: string, flags: u32): i32 {
   while (s.startsWith("/")) s = s.substring(1);
   if (s.length == 0) s = ".";
   let b = String.UTF8.encode(s);
-  let of: u16 = 0;
-  if (flags & O_CREATE) of |= oflags.CREAT;
-  if (flags & O_TRUNC) of |= oflags.TRUNC;
-  if (flags & O_DIR) of |= oflags.DIRECTORY;
-  if (flags & O_EXCL) of |= oflags.EXCL;
+  let ofl: u16 = 0;
+  if (flags & O_CREATE) ofl |= oflags.CREAT;
+  if (flags & O_TRUNC) ofl |= oflags.TRUNC;
+  if (flags & O_DIR) ofl |= oflags.DIRECTORY;
+  if (flags & O_EXCL) ofl |= oflags.EXCL;
   let r: u64 = 0;
   if (flags & O_READ) r |= rights.FD_READ | rights.FD_READDIR;
   if (flags & O_WRITE) r |= rights.FD_WRITE;
   let ff: u16 = (flags & O_APPEND) ? fdflags.APPEND : 0;
   let out = memory.data(4);
-  let err = path_open(ROOT_FD, lookupflags.SYMLINK_FOLLOW, changetype<usize>(b), <usize>b.byteLength, of, r, r, ff, out);
+  let err = path_open(ROOT_FD, lookupflags.SYMLINK_FOLLOW, changetype<usize>(b), <usize>b.byteLength, ofl, r, r, ff, out);
   return err == errno.SUCCESS ? load<i32>(out) : -<i32>err;
 }
 

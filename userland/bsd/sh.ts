@@ -20,7 +20,6 @@ import {
   spawnv, waitpid, makePipe, open, close, writeStr, readFile, readBytes, getpid, errText, lastStatus, lastSignal,
   O_READ, O_WRITE, O_CREATE, O_TRUNC, O_APPEND,
 } from "./lib";
-import { getenv } from "../as/wasi-lib";
 import { environ_get, environ_sizes_get, errno } from "bindings/wasi_snapshot_preview1";
 
 // ---- tokens ---------------------------------------------------------------------
@@ -437,4 +436,3 @@ if (argv.length >= 3 && argv[1] == "-c") {
 }
 runList(lex(source));
 exitWith(status);
-export { getenv };
