@@ -1,6 +1,7 @@
 // `hitactix bsd ...`: the BSD side of the board.
 //
-//   hitactix bsd exec [--seed 1] [--until 1h] [--system-disk IMG] [--verbose] [--json] -- PROG [ARGS...]
+//   hitactix bsd exec [--seed 1] [--until 1h] [--system-disk IMG] [--env NAME=VALUE]...
+//                     [--verbose] [--json] PROG [ARGS...]
 //
 // Boots the board (BSD on CPU 0 with its system disk, HiTactix on CPU 1) with init in
 // its one-program mode (`init -x PROG ARGS`): PROG runs as a BSD process with the
@@ -20,7 +21,7 @@
 // those the kernel spent on its behalf, and its system calls (--json: one JSON object).
 // Exit 124 if the program is still running at --until; 3 if a CPU stopped on a fault.
 
-import { Command, Option } from "commander";
+import { Command, Option, InvalidArgumentError } from "commander";
 import { readFileSync, existsSync, statSync } from "node:fs";
 import { basename } from "node:path";
 import { buildMachineAsync } from "./machine.js";
@@ -69,7 +70,7 @@ function copyIn(disk: BlockBackend, hostPath: string, target: string): void {
   }
 }
 
-interface ExecOptions { seed: number; until: number; systemDisk?: string; verbose?: boolean; json?: boolean }
+interface ExecOptions { seed: number; until: number; systemDisk?: string; verbose?: boolean; json?: boolean; env: string[] }
 
 async function execAction(prog: string, args: string[], o: ExecOptions): Promise<void> {
   const cfg = defaultBoard();
@@ -82,7 +83,7 @@ async function execAction(prog: string, args: string[], o: ExecOptions): Promise
   const input = process.stdin.isTTY ? new Uint8Array() : new Uint8Array(readFileSync(0));
   cfg.bsd = {
     ttyAttached: true,
-    cmdline: ["init", "-x", path, ...args],
+    cmdline: ["init", "-x", ...o.env.flatMap((e) => ["-e", e]), path, ...args],
     ttyTerminals: { in: !!process.stdin.isTTY, out: !!process.stdout.isTTY, err: !!process.stderr.isTTY },
   };
   const out: Array<[number, Uint8Array]> = [];
@@ -138,6 +139,10 @@ export function bsdCommand(): Command {
     .option("--seed <n>", "seed of every random choice in the simulation", cliArg(parseSeed), 1)
     .addOption(new Option("--until <time>", "virtual time to give up at").argParser(cliArg(timeIn(1, MAX_UNTIL_NS))).default(3600e9, "1h"))
     .option("--system-disk <image>", "use this system disk image (changed by the run) instead of a copy of build/system.img")
+    .option("--env <NAME=VALUE>", "an environment variable for the program (repeatable)", (v: string, acc: string[]) => {
+      if (!/^[^=]+=/.test(v)) throw new InvalidArgumentError(`"${v}" is not NAME=VALUE`);
+      return [...acc, v];
+    }, [] as string[])
     .option("--verbose", "show the kernels' consoles on stderr")
     .option("--json", "the run's report as one JSON object on stderr")
     .passThroughOptions()

@@ -13,6 +13,7 @@ import { main } from "assemblyscript/asc";
 const configPath = "userland/asconfig.json";
 const config = JSON.parse(readFileSync(configPath, "utf8"));
 mkdirSync("build/userland", { recursive: true });
+mkdirSync("build/test-userland", { recursive: true }); // programs only the tests use (not in the system image)
 const only = process.argv.slice(2);
 let failed = false;
 for (const [name, target] of Object.entries(config.targets)) {

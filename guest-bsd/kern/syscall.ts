@@ -187,7 +187,18 @@ export function doSyscall(nr: i32, a0: i64, a1: i64, a2: i64, a3: i64, a4: i64, 
     case SYS_SOCK: return -E_NOTSUP;
     case SYS_PIPE: return pipe(p);
     case SYS_REBOOT: {
+      // As BSD's reboot(2) without RB_NOSYNC: the file system's last writes are made
+      // durable first (the caller sleeps until they are), then the board powers off.
       if (p.pid != 1) return -E_PERM;
+      if (!p.syncing) {
+        let s = vfsSyncStart();
+        if (s < 0) return s;
+        p.syncSeq = <u64>s;
+        p.syncing = true;
+      }
+      let r = vfsSyncDone(p.syncSeq);
+      if (r == SYS_BLOCK) return r;
+      p.syncing = false;
       poweroff(<u32>a0);
       return 0;
     }

@@ -9,8 +9,8 @@
 //   Blank lines and lines starting with # are ignored; NAME=value lines set the
 //   environment of the jobs. A line that does not parse is logged and skipped.
 // Each job runs as `/bin/sh -c command`, standard output and error appended to
-// /var/log/cron after a line "cron: YYYY-MM-DD HH:MM job N: command". The crontab is
-// read again when its modification time changes.
+// /var/log/cron after a line "cron: YYYY-MM-DD HH:MM:SS.mmm job N: command" (the time
+// cron started it). The crontab is read again when its modification time changes.
 //
 //   cron [-f crontab] [-l log]
 
@@ -171,8 +171,13 @@ function matches(j: Job): bool {
   return j.doms[day] || j.dows[weekday];
 }
 
+function three(n: i32): string { return n < 10 ? "00" + n.toString() : n < 100 ? "0" + n.toString() : n.toString(); }
+
 function runJob(k: i32, j: Job): void {
-  let stamp = year.toString() + "-" + two(month) + "-" + two(day) + " " + two(hour) + ":" + two(minute);
+  let t = nowNs();
+  let secs = <i32>((t / 1000000000) % 60);
+  let ms = <i32>((t / 1000000) % 1000);
+  let stamp = year.toString() + "-" + two(month) + "-" + two(day) + " " + two(hour) + ":" + two(minute) + ":" + two(secs) + "." + three(ms);
   log("cron: " + stamp + " job " + j.line.toString() + ": " + j.command + "\n");
   let fd = open(logPath, O_WRITE | O_CREATE | O_APPEND);
   let fds = new Array<i32>(3);

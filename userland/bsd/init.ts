@@ -3,10 +3,12 @@
 //   init              run `/bin/sh /etc/rc` (the system's start-up script), then reap
 //                     every process whose parent has gone (the kernel gives orphans
 //                     to init) for ever.
-//   init -x PROG ARGS run PROG with ARGS on the host session's terminal (/dev/tty as
-//                     standard input and output, /dev/ttyerr as standard error), wait
-//                     for it and power the board off with its exit status (128 + the
-//                     signal if one ended it): `hitactix bsd exec`.
+//   init -x [-e NAME=VALUE]... [-0 ARGV0] PROG ARGS
+//                     run PROG with ARGS (and that environment) on the host session's
+//                     terminal (/dev/tty as standard input and output, /dev/ttyerr as
+//                     standard error), wait for it and power the board off with its
+//                     exit status (128 + the signal if one ended it): `hitactix bsd exec`.
+//                     -0 gives the program another argv[0] than its path.
 
 import { spawnv, waitpid, reboot, open, writeStr, sleepNs, errText, lastStatus, lastSignal, O_READ, O_WRITE } from "./lib";
 
@@ -16,14 +18,26 @@ if (argv.length >= 3 && argv[1] == "-x") runOne();
 else runSystem();
 
 function runOne(): void {
+  let env = new Array<string>();
+  let at = 2;
+  let argv0: string | null = null;
+  for (;;) {
+    if (at + 1 < argv.length && argv[at] == "-e") { env.push(argv[at + 1]); at += 2; }
+    else if (at + 1 < argv.length && argv[at] == "-0") { argv0 = argv[at + 1]; at += 2; }
+    else break;
+  }
+  if (at >= argv.length) { reboot(125); return; }
+  let prog = argv[at];
+  let args = argv.slice(at);
+  if (argv0 != null) args[0] = argv0!;
   let tin = open("/dev/tty", O_READ);
   let tout = open("/dev/tty", O_WRITE);
   let terr = open("/dev/ttyerr", O_WRITE);
   let fds = new Array<i32>(3);
   fds[0] = tin; fds[1] = tout; fds[2] = terr;
-  let pid = spawnv(argv[2], argv.slice(2), new Array<string>(0), fds);
+  let pid = spawnv(prog, args, env, fds);
   if (pid < 0) {
-    writeStr(terr, "init: " + argv[2] + ": " + errText(pid) + "\n");
+    writeStr(terr, "init: " + prog + ": " + errText(pid) + "\n");
     reboot(pid == -44 ? 127 : 126);
     return;
   }

@@ -9,7 +9,8 @@
 //   it came from the environment); NAME=value before a command (that command only);
 //   pipelines a | b | c; lists with ; & && || and newlines; # comments;
 //   redirections < FILE, > FILE, >> FILE, 2> FILE, 2>> FILE, 2>&1;
-//   builtins: exit [N], true, false, :, export NAME[=value]..., wait, echo.
+//   builtins: exit [N], true, false, :, export NAME[=value]..., wait [PID], echo,
+//   kill [-N] PID (any signal ends a process: WASI programs have no handlers).
 // A command name without "/" is looked up in $PATH (default /bin), as NAME or
 // NAME.wasm. Not supported: control flow (if, while, for, case), functions, globbing,
 // here-documents, subshells, job control, cd (processes have no working directory).
@@ -17,7 +18,7 @@
 // Exit status: that of the last command (127 when a command was not found).
 
 import {
-  spawnv, waitpid, makePipe, open, close, writeStr, readFile, readBytes, getpid, errText, lastStatus, lastSignal,
+  spawnv, waitpid, makePipe, open, close, writeStr, readFile, readBytes, getpid, kill, errText, lastStatus, lastSignal,
   O_READ, O_WRITE, O_CREATE, O_TRUNC, O_APPEND,
 } from "./lib";
 import { environ_get, environ_sizes_get, errno } from "bindings/wasi_snapshot_preview1";
@@ -261,9 +262,26 @@ function builtin(c: Command): bool {
   if (name == "true" || name == ":") { status = 0; return true; }
   if (name == "false") { status = 1; return true; }
   if (name == "wait") {
+    if (w.length > 1) {
+      let pid = I32.parseInt(w[1]);
+      let r = waitpid(pid, false);
+      status = r > 0 ? (lastSignal != 0 ? 128 + lastSignal : lastStatus) : 127;
+      return true;
+    }
     for (let k = 0; k < background.length; k++) waitpid(background[k], false);
     background = new Array<i32>();
     status = 0;
+    return true;
+  }
+  if (name == "kill") {
+    let sig = 15;
+    let k = 1;
+    if (w.length > 1 && w[1].startsWith("-")) { sig = I32.parseInt(w[1].substring(1)); k = 2; }
+    status = 0;
+    for (; k < w.length; k++) {
+      let r = kill(I32.parseInt(w[k]), sig);
+      if (r < 0) { err("kill " + w[k] + ": " + errText(r)); status = 1; }
+    }
     return true;
   }
   if (name == "export") {
