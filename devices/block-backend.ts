@@ -63,6 +63,9 @@ function checkRange(b: BlockBackend, lba: number, count: number, buf: Uint8Array
 
 // ---- Memory ----------------------------------------------------------------------
 
+const imageTemplates = new Map<string, MemoryBackend>();
+const ZERO_CHUNK = Buffer.alloc(128 * 512);
+
 /** Chunk size of the sparse memory store: 128 sectors = 64 KiB. */
 const CHUNK_SECTORS = 128;
 const CHUNK_BYTES = CHUNK_SECTORS * SECTOR;
@@ -70,6 +73,8 @@ const CHUNK_BYTES = CHUNK_SECTORS * SECTOR;
 export class MemoryBackend implements BlockBackend {
   /** Written chunks by chunk number; absent = all zeros. */
   private chunks = new Map<number, Uint8Array>();
+  /** Chunks shared with an image's template (fromImage): copied before a write. */
+  private shared: Set<number> | undefined;
   private closed = false;
 
   constructor(readonly sectors: number) {
@@ -81,19 +86,33 @@ export class MemoryBackend implements BlockBackend {
    * a run on it leaves the file as it was.
    */
   static fromImage(path: string): MemoryBackend {
-    const file = openImage(path, { readOnly: true });
-    try {
-      const m = new MemoryBackend(file.sectors);
-      const buf = new Uint8Array(CHUNK_BYTES);
-      for (let c = 0; c * CHUNK_SECTORS < file.sectors; c++) {
-        const n = Math.min(CHUNK_SECTORS, file.sectors - c * CHUNK_SECTORS);
-        file.read(c * CHUNK_SECTORS, n, buf, 0);
-        if (buf.subarray(0, n * SECTOR).some((b) => b !== 0)) m.write(c * CHUNK_SECTORS, n, buf, 0);
+    // The image's chunks are read once per file version and shared by every copy;
+    // a copy's write copies the chunk it changes first (shared).
+    const st = fs.statSync(path);
+    const key = `${path}:${st.size}:${st.mtimeMs}:${st.ino}`;
+    let tpl = imageTemplates.get(key);
+    if (!tpl) {
+      const file = openImage(path, { readOnly: true });
+      try {
+        tpl = new MemoryBackend(file.sectors);
+        const buf = Buffer.alloc(CHUNK_BYTES);
+        for (let c = 0; c * CHUNK_SECTORS < file.sectors; c++) {
+          const n = Math.min(CHUNK_SECTORS, file.sectors - c * CHUNK_SECTORS);
+          file.read(c * CHUNK_SECTORS, n, buf, 0);
+          if (n === CHUNK_SECTORS ? !buf.equals(ZERO_CHUNK) : buf.subarray(0, n * SECTOR).some((b) => b !== 0)) {
+            tpl.write(c * CHUNK_SECTORS, n, buf, 0);
+          }
+        }
+      } finally {
+        file.close();
       }
-      return m;
-    } finally {
-      file.close();
+      imageTemplates.clear(); // keep one: the image a run boots from
+      imageTemplates.set(key, tpl);
     }
+    const m = new MemoryBackend(tpl.sectors);
+    for (const [k, v] of tpl.chunks) m.chunks.set(k, v);
+    m.shared = new Set(tpl.chunks.keys());
+    return m;
   }
 
   /** Bytes of memory the written chunks hold. */
@@ -117,6 +136,7 @@ export class MemoryBackend implements BlockBackend {
     this.walk(lba, count, (chunk, from, to, at) => {
       let c = this.chunks.get(chunk);
       if (c === undefined) this.chunks.set(chunk, (c = new Uint8Array(CHUNK_BYTES)));
+      else if (this.shared?.delete(chunk)) this.chunks.set(chunk, (c = c.slice()));
       c.set(src.subarray(srcOff + at, srcOff + at + (to - from)), from);
     });
   }

@@ -8,9 +8,9 @@
 // host's standard input, output and error as its own (through the board's terminal
 // device), and the board powers off when it ends. The exit status is the program's
 // (128 + the signal if one ended it; 127 when the program is not found, 126 when it
-// cannot run). PROG is a path on the system disk when it starts with "/" (e.g.
-// /bin/bzip2); any other path names a host file, which is copied to the system disk's
-// /tmp and run from there.
+// cannot run). PROG is a path on the system disk (e.g. /bin/bzip2) when it is absolute
+// and the system disk has it; otherwise it names a host file, which is copied to the
+// system disk's /tmp and run from there (./prog.wasm, /home/me/prog.wasm).
 //
 // Standard input: when it is not a terminal, it is read whole before the board boots
 // and given to the program, then end of file (virtual time must not depend on when a
@@ -27,7 +27,7 @@ import { basename } from "node:path";
 import { buildMachineAsync } from "./machine.js";
 import { defaultBoard } from "./config.js";
 import { cliArg, timeIn, parseSeed } from "./units.js";
-import { BsdFs, FsError, type FsBackend } from "./fs-image.js";
+import { BsdFs, FsError, FileBackend, OverlayBackend, type FsBackend } from "./fs-image.js";
 import type { BlockBackend } from "../devices/block-backend.js";
 import { EXIT_GUEST_FAULT } from "./cli-summary.js";
 
@@ -44,13 +44,28 @@ function fsBackendOf(b: BlockBackend): FsBackend {
   };
 }
 
+/** Whether the system disk image holds `path` (read without changing the image). */
+function systemDiskHas(image: string, path: string): boolean {
+  let fs: BsdFs | undefined;
+  try {
+    fs = new BsdFs(new OverlayBackend(new FileBackend(image, false))); // a replay stays in memory
+    fs.mount();
+    fs.lookup(path);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    fs?.release();
+  }
+}
+
 /** Where a host file goes on the system disk. */
 function tmpPath(hostPath: string): string {
   let st;
   try {
     st = statSync(hostPath);
   } catch {
-    throw new Error(`${hostPath}: no such file on the host (paths on the system disk start with "/")`);
+    throw new Error(`${hostPath}: no such file on the system disk or on the host`);
   }
   if (!st.isFile()) throw new Error(`${hostPath}: not a regular file`);
   return `/tmp/${basename(hostPath).replace(/[^A-Za-z0-9._-]/g, "_").slice(0, 50) || "prog"}`;
@@ -70,6 +85,13 @@ function copyIn(disk: BlockBackend, hostPath: string, target: string): void {
   }
 }
 
+/** All of standard input (a pipe may be non-blocking: read it as a stream). */
+async function readStdin(): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return new Uint8Array(Buffer.concat(chunks));
+}
+
 interface ExecOptions { seed: number; until: number; systemDisk?: string; verbose?: boolean; json?: boolean; env: string[] }
 
 async function execAction(prog: string, args: string[], o: ExecOptions): Promise<void> {
@@ -79,8 +101,10 @@ async function execAction(prog: string, args: string[], o: ExecOptions): Promise
     if (!existsSync(o.systemDisk)) throw new Error(`--system-disk ${o.systemDisk}: no such image (build one with hitactix fs mkfs, or omit the option)`);
     cfg.scsi2 = { cpu: 0, disks: [{ image: o.systemDisk }] };
   }
-  const path = prog.startsWith("/") ? prog : tmpPath(prog);
-  const input = process.stdin.isTTY ? new Uint8Array() : new Uint8Array(readFileSync(0));
+  const image = o.systemDisk ?? cfg.scsi2!.disks[0].image!;
+  const onDisk = prog.startsWith("/") && systemDiskHas(image, prog);
+  const path = onDisk ? prog : tmpPath(prog);
+  const input = process.stdin.isTTY ? new Uint8Array() : await readStdin();
   cfg.bsd = {
     ttyAttached: true,
     cmdline: ["init", "-x", ...o.env.flatMap((e) => ["-e", e]), path, ...args],
@@ -93,7 +117,7 @@ async function execAction(prog: string, args: string[], o: ExecOptions): Promise
     onLog: o.verbose ? (kind, msg) => process.stderr.write(`${kind}: ${msg}\n`) : undefined,
   });
   try {
-    if (!prog.startsWith("/")) copyIn(machine.disks2[0].backend, prog, path);
+    if (!onDisk) copyIn(machine.disks2[0].backend, prog, path);
     machine.tty!.input(input);
     machine.tty!.endInput();
     const board = machine.board;
