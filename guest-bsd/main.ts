@@ -28,7 +28,7 @@ import { mmioWrite32 } from "../guest-lib/hw";
 import { cputs, cputu, kprint, cputc } from "../guest-lib/console";
 import { DEFAULT_HZ } from "./kern/param";
 import { procInit, procMemoryInit, procByPid, procFault, procs } from "./kern/proc";
-import { curproc as cp, setKernelJob } from "./kern/sched";
+import { curproc as cp, setKernelJob, schedInit } from "./kern/sched";
 import { clockInit, clockIntr, onTick } from "./kern/clock";
 import { fileInit, fileAlloc, files, F_INODE, F_DEV } from "./kern/file";
 import { pipeInit } from "./kern/pipe";
@@ -59,6 +59,7 @@ export function boot(): void {
   let hz: u32 = tickNs != 0 ? <u32>(1000000000 / tickNs) : DEFAULT_HZ;
   cputs("bsd: boot on cpu "); cputu(me); cputs(", hz "); cputu(hz); kprint("");
   procInit();
+  schedInit();
   fileInit();
   pipeInit();
   randomInit(bootArg(me, BOOT_SEED));

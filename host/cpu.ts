@@ -308,6 +308,9 @@ export class Cpu {
     if (e instanceof GuestFault) {
       kind = e.kind;
       message = e.message;
+    } else if (e instanceof RangeError && /call stack/i.test(e.message)) {
+      kind = "trap"; // a guest's recursion overflowed the host's stack
+      message = "stack overflow";
     } else if (e instanceof WebAssembly.RuntimeError) {
       kind = overLimit ? "runaway" : "trap";
       message = overLimit ? `no return after ${this.runCycleLimit} cycles (runaway loop)` : e.message;

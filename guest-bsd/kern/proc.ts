@@ -19,7 +19,7 @@
 import { NPROC, NOFILE, ARG_MAX, PROC_PAGES_MAX } from "./param";
 import { E_CHILD, E_SRCH, E_NOMEM, E_INVAL, WNOHANG, SYS_BLOCK, SIGKILL } from "../../common/bsd-abi";
 import { fileClose } from "./file";
-import { sleep, wakeup, setRunnable, dequeue, curSlot, resched, setCurproc } from "./sched";
+import { sleep, wakeup, setRunnable, dequeue, unsleep, curSlot, resched, setCurproc } from "./sched";
 import { callCancel } from "./clock";
 import { execAbandon } from "./exec";
 import { cputs, cputu, kprint } from "../../guest-lib/console";
@@ -42,8 +42,11 @@ export class Proc {
   state: u8 = P_UNUSED;
   /** What it sleeps on (sched.ts channels), 0 when not sleeping. */
   chan: u32 = 0;
-  /** When it was last queued to run (FIFO among equal priorities). */
-  queued: u64 = 0;
+  /** Its run queue (-1: not queued) and neighbours there; its sleep queue link. */
+  rq: i32 = -1;
+  rqNext: i32 = -1;
+  rqPrev: i32 = -1;
+  sqNext: i32 = -1;
   /** Recent CPU use in clock ticks, decayed every second (4.4BSD's p_estcpu). */
   estcpu: u32 = 0;
   /** Ticks left of its time slice. */
@@ -126,7 +129,7 @@ export function procAlloc(): Proc | null {
     if (p.state != P_UNUSED) continue;
     p.state = P_EMBRYO;
     p.pid = nextPid++;
-    p.ppid = 0; p.chan = 0; p.queued = 0; p.estcpu = 0; p.quantum = 0; p.status = 0; p.signal = 0; p.killed = 0;
+    p.ppid = 0; p.chan = 0; p.rq = -1; p.rqNext = -1; p.rqPrev = -1; p.sqNext = -1; p.estcpu = 0; p.quantum = 0; p.status = 0; p.signal = 0; p.killed = 0;
     p.pages = 0; p.argc = 0; p.argBytes = 0; p.envc = 0; p.envBytes = 0; p.timedOut = false;
     p.pollArmed = false; p.syncing = false; p.execState = 0; p.syscalls = 0;
     store<u8>(p.name, 0);
@@ -169,6 +172,7 @@ export function procExit(p: Proc, status: i32, signal: i32): void {
   callCancel(p.slot);
   execAbandon(p);
   if (p.state == P_RUNNABLE) dequeue(p);
+  else if (p.state == P_SLEEPING) unsleep(p);
   if (p.slot == curSlot) setCurproc(-1);
   p.state = P_ZOMBIE;
   p.chan = 0;
