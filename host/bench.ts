@@ -16,6 +16,9 @@
 //                            (the NIC's offload) and compared with the file (the
 //                            client's check). No timing, no guest: the bound the data
 //                            alone sets on the whole stack's factor.
+//   bsdSyscall, bsdContextSwitch, bsdSpawn
+//                            the BSD kernel's null system call, context switch and
+//                            spawn, simulated (cycles) and host ns per op (bench-bsd.ts)
 //   rss1h, rss100h           peak RSS of a 1-hour and a 100-hour virtual run, each in
 //                            its own child process (bench-rss.ts: the default machine
 //                            with cheap guests); goal: 100 h within 1.5x of 1 h
@@ -32,7 +35,8 @@ import { PIII_600 } from "./costs.js";
 import { Scheduler } from "./sched.js";
 import { Rng } from "./rng.js";
 import { defaultBoard, packageRoot } from "./config.js";
-import { buildMachine } from "./machine.js";
+import { buildMachine, buildMachineAsync } from "./machine.js";
+import { benchBsd } from "./bench-bsd.js";
 import { BOOT_PING_TOTAL } from "../common/platform.js";
 import { ScsiDisk } from "../devices/scsi-disk.js";
 import { MemoryBackend } from "../devices/block-backend.js";
@@ -100,9 +104,9 @@ function eventsPerSecond(): number {
   return (s.events - before) / dt;
 }
 
-function realTimeFactor(): { factor: number; simSeconds: number; wallSeconds: number } {
+async function realTimeFactor(): Promise<{ factor: number; simSeconds: number; wallSeconds: number }> {
   const simSeconds = 60;
-  const b = buildMachine(defaultBoard()).board; // the machine `npm start` boots
+  const b = (await buildMachineAsync(defaultBoard())).board; // the machine `npm start` boots
   const t0 = performance.now();
   b.run(simSeconds * 1e9);
   const wallSeconds = (performance.now() - t0) / 1000;
@@ -222,7 +226,7 @@ const oh = instrumentationOverhead();
 say(`instrumentation overhead  ${oh.ratio.toFixed(3)}x  (plain ${oh.plainMs.toFixed(1)} ms, metered ${oh.meteredMs.toFixed(1)} ms; goal <= 1.25x)`);
 const eps = eventsPerSecond();
 say(`scheduler                 ${(eps / 1e6).toFixed(2)} M events/s (goal >= 2M)`);
-const rt = realTimeFactor();
+const rt = await realTimeFactor();
 say(`default boot              ${rt.factor.toFixed(0)}x real time (${rt.simSeconds} s virtual in ${rt.wallSeconds.toFixed(2)} s; goal >= 50x)`);
 const wire = wireFramesPerSecond();
 say(`wire (guest-driven)       ${(wire.framesPerSecond / 1000).toFixed(0)}k frames/s wall (${wire.realTime.toFixed(1)}x real time at line rate)`);
@@ -232,6 +236,12 @@ const fio = await fastIoRealTimeFactor();
 say(`fast-io at 457.6 Mbit/s   ${fio.toFixed(1)}x real time (whole stack; goal >= 30x)`);
 const floor = fastIoDataFloor();
 say(`fast-io data alone        ${floor.toFixed(1)}x real time (copy from disk, checksum, compare: the bound on the line above)`);
+const bsd = await benchBsd();
+const bsdLine = (o: { cycles: number; simNs: number; hostNs: number }): string =>
+  `${o.cycles.toFixed(0)} cycles simulated (${(o.simNs / 1000).toFixed(2)} us), ${(o.hostNs / 1000).toFixed(2)} us host`;
+say(`BSD null system call      ${bsdLine(bsd.syscall)}`);
+say(`BSD context switch        ${bsdLine(bsd.contextSwitch)} (pipe ping-pong, per switch)`);
+say(`BSD spawn + exit + wait   ${bsdLine(bsd.spawn)} (of /bin/cat)`);
 const rss1 = longRunRss(1);
 const rss100 = longRunRss(100);
 const mb = (b: number): string => (b / 2 ** 20).toFixed(0);
@@ -242,5 +252,6 @@ if (json) {
     rss1hBytes: rss1.maxRssBytes, rss100hBytes: rss100.maxRssBytes, rssRatio: rss100.maxRssBytes / rss1.maxRssBytes,
     instrumentationOverhead: oh.ratio, eventsPerSecond: eps, realTimeFactor: rt.factor,
     wireFramesPerSecond: wire.framesPerSecond, diskMBPerSecond: disk.mbPerSecond, fastIoRealTimeFactor: fio, fastIoDataFloor: floor,
+    bsdSyscall: bsd.syscall, bsdContextSwitch: bsd.contextSwitch, bsdSpawn: bsd.spawn,
   }));
 }
