@@ -24,7 +24,7 @@
 import { MBOX_BSD_TO_HTX, MBOX_HTX_TO_BSD } from "../../common/memmap";
 import {
   MSG_PING, MSG_PONG, MSG_REPLY, MSG_STREAM_START, MSG_STREAM_STOP, MSG_WRITE, MSG_STATS, FLAG_LOOP, FLAG_NO_ADMISSION,
-  ERR_NO_SUCH_FILE, ERR_ADMISSION, ERR_TABLE_FULL, ERR_NO_SUCH_STREAM, ERR_NOT_MOUNTED, ERR_BAD_REQUEST,
+  ERR_NO_SUCH_FILE, ERR_ADMISSION, ERR_TABLE_FULL, ERR_NO_SUCH_STREAM, ERR_NOT_MOUNTED, ERR_BAD_REQUEST, ERR_NO_MEMORY,
 } from "../../common/platform";
 import { E_INVAL, E_AGAIN, E_NOMEM, SYS_BLOCK } from "../../common/bsd-abi";
 import { mboxInit, mboxSendArgs, mboxRecv, mboxDone, rxType, rxSeq, rxArg } from "../../guest-lib/mailbox";
@@ -370,5 +370,6 @@ function reasonText(reason: u32, kind: u8): string {
   if (reason == ERR_NO_SUCH_STREAM) return "no-such-stream";
   if (reason == ERR_NOT_MOUNTED) return "not-mounted";
   if (reason == ERR_BAD_REQUEST) return "bad-request";
+  if (reason == ERR_NO_MEMORY) return "no-memory";
   return kind == K_WRITE ? "disk-error" : "failed";
 }

@@ -424,33 +424,37 @@ function importEnvironment(): void {
   }
 }
 
-function readAll(fd: i32): string {
-  let chunks = "";
-  let buf = new ArrayBuffer(65536);
+/** Commands from standard input, run a line at a time as they arrive (an operator at
+ *  the terminal, or a program typing into it), until its end. */
+function interactive(): void {
+  let pending = "";
+  let buf = new ArrayBuffer(4096);
   for (;;) {
-    let n = readBytes(fd, changetype<usize>(buf), 65536);
+    let n = readBytes(0, changetype<usize>(buf), 4096);
     if (n <= 0) break;
-    chunks += String.UTF8.decodeUnsafe(changetype<usize>(buf), n);
+    pending += String.UTF8.decodeUnsafe(changetype<usize>(buf), n);
+    let nl = pending.lastIndexOf("\n");
+    if (nl < 0) continue;
+    runList(lex(pending.substring(0, nl + 1)));
+    pending = pending.substring(nl + 1);
   }
-  return chunks;
+  if (pending.length > 0) runList(lex(pending));
 }
 
 importEnvironment();
 if (getVar("PATH").length == 0) setVar("PATH", "/bin", true);
 let argv = process.argv;
-let source = "";
 if (argv.length >= 3 && argv[1] == "-c") {
-  source = argv[2];
   scriptArgs = argv.slice(3);
   scriptArgs.unshift("sh");
+  runList(lex(argv[2]));
 } else if (argv.length >= 2) {
   let bytes = readFile(argv[1]);
   if (bytes == null) { err(argv[1] + ": cannot open"); exitWith(127); }
-  source = String.UTF8.decode(bytes!);
   scriptArgs = argv.slice(1);
+  runList(lex(String.UTF8.decode(bytes!)));
 } else {
-  source = readAll(0);
   scriptArgs.push("sh");
+  interactive();
 }
-runList(lex(source));
 exitWith(status);
