@@ -113,7 +113,10 @@ async function execAction(prog: string, args: string[], o: ExecOptions): Promise
   const out: Array<[number, Uint8Array]> = [];
   const machine = await buildMachineAsync(cfg, {
     ttyOutput: (stream, bytes) => { (stream === 0 ? process.stdout : process.stderr).write(bytes); out.push([stream, bytes]); },
-    onConsole: o.verbose ? (l) => process.stderr.write(`[${(l.timeNs / 1e9).toFixed(6)}] cpu${l.cpu} ${l.text}\n`) : undefined,
+    // The kernel's reports on processes (a fault, a refused program) always show.
+    onConsole: (l) => {
+      if (o.verbose || (l.cpu === 0 && /^bsd: (pid \d+ |spawn )/.test(l.text))) process.stderr.write(`[${(l.timeNs / 1e9).toFixed(6)}] cpu${l.cpu} ${l.text}\n`);
+    },
     onLog: o.verbose ? (kind, msg) => process.stderr.write(`${kind}: ${msg}\n`) : undefined,
   });
   try {

@@ -8,7 +8,7 @@
 //   NAME=value (a shell variable; exported to children with `export NAME`, or when
 //   it came from the environment); NAME=value before a command (that command only);
 //   pipelines a | b | c; lists with ; & && || and newlines; # comments;
-//   redirections < FILE, > FILE, >> FILE, 2> FILE, 2>> FILE, 2>&1;
+//   redirections < FILE, > FILE, >> FILE, 2> FILE, 2>> FILE, 2>&1, >&2;
 //   builtins: exit [N], true, false, :, export NAME[=value]..., wait [PID], echo,
 //   kill [-N] PID (any signal ends a process: WASI programs have no handlers).
 // A command name without "/" is looked up in $PATH (default /bin), as NAME or
@@ -37,6 +37,7 @@ const T_APPEND = 8; // >>
 const T_ERR = 9; // 2>
 const T_ERRAPPEND = 10; // 2>>
 const T_ERRTOOUT = 11; // 2>&1
+const T_OUTTOERR = 12; // >&2 or 1>&2
 
 /** A token. A word keeps its pieces: literal text, and variables expanded only when
  *  the command runs (so `X=1; echo $X` sees the new value). */
@@ -104,7 +105,9 @@ function lex(src: string): Token[] {
       continue;
     }
     if (c == 60) { out.push(new Token(T_IN, "<")); i++; continue; }
+    if (c == 49 && src.substr(i, 4) == "1>&2") { out.push(new Token(T_OUTTOERR, ">&2")); i += 4; continue; }
     if (c == 62) {
+      if (src.substr(i, 3) == ">&2") { out.push(new Token(T_OUTTOERR, ">&2")); i += 3; continue; }
       if (i + 1 < n && src.charCodeAt(i + 1) == 62) { out.push(new Token(T_APPEND, ">>")); i += 2; }
       else { out.push(new Token(T_OUT, ">")); i++; }
       continue;
@@ -199,6 +202,7 @@ class Command {
   errFile: string | null = null;
   errAppend: bool = false;
   errToOut: bool = false;
+  outToErr: bool = false;
 }
 
 function err(msg: string): void {
@@ -219,6 +223,7 @@ function runList(toks: Token[]): void {
       i++;
       if (t.type == T_PIPE) { pipe.push(cmd); cmd = new Command(); continue; }
       if (t.type == T_ERRTOOUT) { cmd.errToOut = true; continue; }
+      if (t.type == T_OUTTOERR) { cmd.outToErr = true; continue; }
       if (t.type >= T_IN && t.type <= T_ERRAPPEND) {
         if (i >= toks.length || toks[i].type != T_WORD) { err("syntax error: " + t.text + " needs a file name"); bad = true; continue; }
         let f = toks[i++].value;
@@ -333,6 +338,7 @@ function runPipeline(cmds: Command[], bg: bool): void {
       toClose.push(fout);
     }
     if (c.errToOut) ferr = fout;
+    if (c.outToErr) fout = ferr;
     if (c.errFile != null) {
       ferr = openRedirect(c.errFile!, O_WRITE | O_CREATE | (c.errAppend ? O_APPEND : O_TRUNC), "error output");
       if (ferr < 0) { status = 1; break; }
