@@ -55,8 +55,11 @@ export interface LoadedProgram {
 /** Turns a program image into a LoadedProgram, or throws an Error whose message says why not. */
 export type ProgramLoader = (image: Uint8Array) => LoadedProgram;
 
-/** The call was refused with SYS_BLOCK: unwind; re-issue it when the process runs again. */
-export class WouldBlock extends Error {}
+/** The call was refused with SYS_BLOCK: unwind; re-issue it when the process runs again.
+ *  Not an Error: it is thrown at every blocking call, and an Error would capture a
+ *  stack trace each time (that was most of a context switch's host time). */
+export class WouldBlock {}
+const WOULD_BLOCK = new WouldBlock();
 /** The process called exit (or _start returned): its instance is done. */
 export class ProcExit extends Error {}
 
@@ -338,7 +341,7 @@ export class ProcessEngine implements UserMode {
   /** One system call into the kernel; throws WouldBlock on SYS_BLOCK. */
   sys(p: Proc, nr: number, a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0): number {
     const r = Number(this.kernelCall(p, () => this.kernel.syscall(nr, BigInt(a0), BigInt(a1), BigInt(a2), BigInt(a3), BigInt(a4), BigInt(a5))));
-    if (r === SYS_BLOCK) throw new WouldBlock();
+    if (r === SYS_BLOCK) throw WOULD_BLOCK;
     return r;
   }
 
