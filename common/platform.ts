@@ -173,8 +173,9 @@ export const ERR_NO_MEMORY = 7; // the stream's ring buffers do not fit HiTactix
 
 // Streams HiTactix's distribution table holds by default (BOOT_HTX_NSTREAM = 0). It
 // must never bind before the disks do: at 1 Mbit/s (32 KB chunks) three disks carry at
-// most ~3 x 256 ms / (1.2 ms transfer + >= 1.2 ms positioning) ~ 320 streams, measured
-// ~160 (README, "the stream table"), so 512 leaves the disks the limit at every rate.
+// most ~3 x 256 ms / (1.2 ms transfer + >= 1.2 ms positioning) ~ 320 streams, and were
+// measured to saturate at ~130-140 (README, fast-io at 1 Mbit/s), so 512 leaves the
+// disks the limit at every rate.
 export const HTX_DEFAULT_STREAMS = 512;
 // The largest table the boot parameter may ask for (the statistics block has a record
 // per slot up to this many; guest-hitactix/param.ts NSTREAM_MAX).

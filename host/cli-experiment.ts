@@ -70,7 +70,7 @@ export function experimentCommand(): Command {
         const J1s: Record<string, number> = {};
         const J10ms: Record<string, number> = {};
         for (const run of r.runs) { J1s[run.scheduler] = run.J1s; J10ms[run.scheduler] = run.J10ms; }
-        console.log(JSON.stringify({ J1s, J10ms, runs: r.runs.map(({ sentMBps: _a, writeMBps: _b, ...rest }) => rest) }));
+        console.log(JSON.stringify({ writesInFlight: o.writesInFlight, costModel: o.costModel, J1s, J10ms, runs: r.runs.map(({ sentMBps: _a, writeMBps: _b, ...rest }) => rest) }));
       }
     }));
 

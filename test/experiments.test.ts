@@ -93,6 +93,7 @@ describe("fast I/O: refusals, layouts, seeds, the 2002 path (issue 12)", () => {
 
   it("refuses a table or stream count past what HiTactix can be given, before any work", () => {
     expect(() => checkFastIo({ ...short, streams: [HTX_MAX_STREAMS + 1] })).toThrow(/at most 1024/);
+    expect(() => checkFastIo({ ...short, streams: [257] })).toThrow(/at most 256 files/);
     expect(() => checkFastIo({ ...short, streams: [4], streamTable: 0 })).toThrow(/stream table of 0/);
     expect(() => checkFastIo({ ...short, streams: [4], streamTable: HTX_MAX_STREAMS + 1 })).toThrow(/1 to 1024/);
   });

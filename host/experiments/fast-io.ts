@@ -29,7 +29,8 @@
 //
 // Limits are checked before any work (checkFastIo): stream counts against the
 // largest table HiTactix can be given (HTX_MAX_STREAMS; a count past the table asked
-// for is allowed and shows as refusals), each point's ring buffers against HiTactix's
+// for is allowed and shows as refusals) and the stream file system's 256 files (one
+// per stream), each point's ring buffers against HiTactix's
 // partition, and the files' bytes against the host memory budget below. Each point's
 // CSV row is written as the point completes, so a sweep that fails keeps what it
 // measured.
@@ -52,6 +53,7 @@ import {
   HTX_MAX_STREAMS, HTX_DEFAULT_STREAMS, HTX_RING_SLOTS, BOOT_HTX_NSTREAM, BOOT_HTX_TX_PATH, HTX_TX_2002, HTX_TX_FAST, ERR_ADMISSION,
 } from "../../common/platform.js";
 import { HTX_BASE, HTX_END } from "../../common/memmap.js";
+import { SFS_MAX_FILES } from "../../common/sfs.js";
 
 /** Host memory the files' contents may take. Each file is held twice: the client's
  *  copy to verify payloads against, and the memory disks' blocks. 2 GiB of files is
@@ -154,6 +156,9 @@ export function checkFastIo(o: FastIoOptions): void {
   for (const n of o.streams) {
     if (!Number.isInteger(n) || n < 1 || n > HTX_MAX_STREAMS) {
       throw new Error(`fast-io: ${n} streams: HiTactix's distribution table holds at most ${HTX_MAX_STREAMS} streams (1 to ${HTX_MAX_STREAMS})`);
+    }
+    if (n > SFS_MAX_FILES) {
+      throw new Error(`fast-io: ${n} streams: each plays a file of its own, and the stream file system holds at most ${SFS_MAX_FILES} files`);
     }
   }
   const t = o.streamTable;
