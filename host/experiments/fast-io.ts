@@ -118,7 +118,8 @@ export interface SeedSummary {
   maxFullRateMbps: number;
   /** The most any point sent, Mbit/s. */
   plateauMbps: number;
-  /** Largest requested rate admission control would have admitted in full, Mbit/s. */
+  /** The rate of the streams admission control would have admitted (of the most
+   *  started at one point), Mbit/s. */
   admittedMbps: number;
   cpuFit: Fit & { saturationMbps: number };
 }
@@ -239,12 +240,12 @@ function summarize(seed: number, pts: FastIoPoint[]): SeedSummary {
   const full = pts.filter(isFull);
   const fitted = full.length >= 2 ? full : [];
   const fit = fitted.length >= 2 ? linearFit(fitted.map((p) => p.requestedMbps), fitted.map((p) => p.cpuLoad)) : { slope: NaN, intercept: NaN, r2: NaN };
-  const admitted = pts.filter((p) => p.refused === 0 && p.pastAdmission === 0);
   return {
     seed,
     maxFullRateMbps: full.length ? Math.max(...full.map((p) => p.requestedMbps)) : 0,
     plateauMbps: Math.max(...pts.map((p) => p.sentMbps)),
-    admittedMbps: admitted.length ? Math.max(...admitted.map((p) => p.requestedMbps)) : 0,
+    // Streams are started in the same order at every point: admission takes the first ones.
+    admittedMbps: Math.max(...pts.map((p) => ((p.started - p.pastAdmission) * p.requestedMbps) / p.streams)),
     cpuFit: { ...fit, saturationMbps: saturation(fit, 1) },
   };
 }
