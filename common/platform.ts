@@ -96,6 +96,17 @@ export const BOOT_SPIN = 0x10; // extra busy-loop iterations per tick (load demo
 export const BOOT_REPORT_TICKS = 0x14; // print a status line every this many ticks (0 = never)
 export const BOOT_HTX_POLICY = 0x18; // HiTactix disk policy: 0 cyclic, 1 fifo
 export const BOOT_HTX_IP = 0x1c; // HiTactix's IPv4 address (source of the streams)
+// Streams HiTactix's distribution table holds: 1 to HTX_MAX_STREAMS, 0 = the default
+// (HTX_DEFAULT_STREAMS). A bigger table costs nothing per tick (the threads walk the
+// slots used so far) and ~300 bytes of heap per slot.
+export const BOOT_HTX_NSTREAM = 0x20;
+// HiTactix's transmit path: HTX_TX_FAST (0: one doorbell per pacing tick, checksums
+// offloaded to the NIC, no UDP checksum) or HTX_TX_2002 (1: a doorbell per frame, the
+// IPv4 and UDP checksums computed in software over header and payload, as a 2002
+// kernel's UDP output did).
+export const BOOT_HTX_TX_PATH = 0x24;
+export const HTX_TX_FAST = 0;
+export const HTX_TX_2002 = 1;
 export const BOOT_MAGIC_VALUE = 0x48545842;
 // The BSD kernel's boot parameters (CPU 0's block).
 export const BOOT_CMDLINE_ADDR = 0x40; // init's argv: NUL-terminated strings in the shared region
@@ -106,7 +117,7 @@ export const BOOT_SEED = 0x50; // seed of the kernel's random numbers
 export const BOOT_MODULES = 0x54; // physical address of the boot module table (0: none)
 /** Where the board puts init's command line, and boot modules (files loaded by the
  *  host, in a table: u32 count, then count x {u32 name, u32 nameLen, u32 addr, u32 len}). */
-export const CMDLINE_AREA = 0x00038000; // after the HiTactix statistics block (0x31000, up to 28 KiB)
+export const CMDLINE_AREA = 0x0003a000; // after the HiTactix statistics block (0x31000, up to 36 KiB)
 export const CMDLINE_MAX = 0x3000;
 export const MODULE_AREA = 0x00100000;
 export const MODULE_AREA_END = 0x00400000;
@@ -139,7 +150,8 @@ export const MSG_PONG = 2;
 export const MSG_REPLY = 3;
 // Start a stream: a0 = file index, a1 = client IPv4, a2 = client UDP port | source
 // port << 16, a3 = flags (1 = loop at end of file), a4 = client MAC bytes 0-3,
-// a5 = client MAC bytes 4-5. Reply a0 = stream id.
+// a5 = client MAC bytes 4-5. Reply a0 = stream id; a1 = 0, or ERR_ADMISSION for a
+// stream started past admission (FLAG_NO_ADMISSION) that admission would have refused.
 export const MSG_STREAM_START = 4;
 export const MSG_STREAM_STOP = 5; // a0 = stream id
 // Upload write (non-real-time): a0 = disk, a1 = LBA, a2 = sectors, a3 = physical
@@ -159,9 +171,15 @@ export const ERR_NOT_MOUNTED = 5;
 export const ERR_BAD_REQUEST = 6;
 export const ERR_NO_MEMORY = 7; // the stream's ring buffers do not fit HiTactix's free memory (refused even past admission)
 
-// Streams HiTactix's distribution table holds (guest-hitactix/param.ts NSTREAM): the
-// most streams one experiment point may ask for.
-export const HTX_MAX_STREAMS = 64;
+// Streams HiTactix's distribution table holds by default (BOOT_HTX_NSTREAM = 0). It
+// must never bind before the disks do: at 1 Mbit/s (32 KB chunks) three disks carry at
+// most ~3 x 256 ms / (1.2 ms transfer + >= 1.2 ms positioning) ~ 320 streams, and were
+// measured to saturate at ~130-140 (README, fast-io at 1 Mbit/s), so 512 leaves the
+// disks the limit at every rate.
+export const HTX_DEFAULT_STREAMS = 512;
+// The largest table the boot parameter may ask for (the statistics block has a record
+// per slot up to this many; guest-hitactix/param.ts NSTREAM_MAX).
+export const HTX_MAX_STREAMS = 1024;
 // Ring buffer slots per stream, each one chunk (guest-hitactix/param.ts RING_SLOTS): a
 // stream holds this many chunks of HiTactix's memory.
 export const HTX_RING_SLOTS = 3;
@@ -172,7 +190,7 @@ export const HTX_RING_SLOTS = 3;
 // hold each table slot's current (or last) stream.
 //   +0x00 magic       HTX_STATS_MAGIC_VALUE once HiTactix has initialised the block
 //   +0x04 version     HTX_STATS_VERSION
-//   +0x08 streams     records that follow (HTX_MAX_STREAMS)
+//   +0x08 streams     records that follow (the table's size, at most HTX_MAX_STREAMS)
 //   +0x0c active      streams playing now
 //   +0x10 readErrors  chunk reads that failed (medium errors, driver errors)
 //   +0x14 lateReads   periods whose chunk was still being read when due
@@ -206,4 +224,5 @@ export const HTXR_READ_ERRORS = 0x0c;
 export const HTXR_LATE_READS = 0x10;
 export const HTXR_SKIPPED = 0x14;
 export const HTXR_FIRST_FAILED = 0x18;
+// 0x8040 bytes: 0x31000-0x39040, below CMDLINE_AREA.
 export const HTX_STATS_SIZE = HTXS_RECORDS + HTX_MAX_STREAMS * HTX_STATS_RECORD;

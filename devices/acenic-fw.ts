@@ -419,6 +419,7 @@ export abstract class AceNicCore {
     this.mem.dv.setUint32(a + 4, 0, true);
     this.evtPrd = next;
     this.chargeWrite(a, 8);
+    this.ctx.dmaWritten?.(a, 8, true);
     this.writeEvtPrd();
     if (this.trace !== undefined) this.trace(`acenic: event ${hex(type, 2)} code ${code} -> evt_prd ${next}`);
     if ((this.reg[W(ModeStat)] & MODE_NO_EVT_IRQ) === 0) this.raise();
@@ -428,6 +429,7 @@ export abstract class AceNicCore {
     if (this.dmaWriteOk(this.evtPrdPtr, 4, "evt_prd")) {
       this.mem.dv.setUint32(this.evtPrdPtr, this.evtPrd, true);
       this.chargeWrite(this.evtPrdPtr, 4);
+      this.ctx.dmaWritten?.(this.evtPrdPtr, 4, true);
     }
   }
 
@@ -475,6 +477,7 @@ export abstract class AceNicCore {
       dv.setUint32(p + 2, this.macLo, false);
       dv.setUint16(p + 6, 0, true);
       this.chargeWrite(a, 1024);
+      this.ctx.dmaWritten?.(a, 1024, false); // read by the driver only when asked for
     }
     this.stat[ST_EVT_STATS_UPDATED]++;
     this.postEvent(E_STATS_UPDATED, 0, 0);

@@ -151,6 +151,7 @@ export abstract class AceNicRx extends AceNicTx {
         u8.set(f.subarray(off, off + 12), addr);
         u8.set(f.subarray(off + 16, off + len), addr + 12);
       } else u8.set(f.subarray(off, off + len), addr);
+      this.ctx.dmaWritten?.(addr, tagged ? len - 4 : len, false);
       flags |= (f[off] & 1) === 0 ? BD_UCAST : isBroadcast(f, off) ? BD_BCAST : BD_MCAST;
       if (tagged) flags |= BD_VLAN_TAG;
       // Receive checksums over the frame still in the FIFO.
@@ -174,6 +175,7 @@ export abstract class AceNicRx extends AceNicTx {
     dv.setUint32(ret + 20, ((tagged ? (f[off + 14] << 8) | f[off + 15] : 0) | (err << 16)) >>> 0, true);
     dv.setUint32(ret + 24, dv.getUint32(bd + 24, true), true);
     dv.setUint32(ret + 28, dv.getUint32(bd + 28, true), true); // opaque, copied
+    this.ctx.dmaWritten?.(ret, RX_BD_BYTES, true);
     this.retPrd = (this.retPrd + 1) % this.retEntries;
     if (this.trace !== undefined) this.trace(`acenic: rx ${size} bytes -> ${ring.name}[${w2 >>> 16}] 0x${addrLo.toString(16)}, flags ${hex(flags, 4)}, return ${this.retPrd}`);
     // Timing on the DMA write engine: data, return BD, producer index.
@@ -201,7 +203,10 @@ export abstract class AceNicRx extends AceNicTx {
   }
 
   protected writeRxRetPrd(v: number): void {
-    if (this.dmaWriteOk(this.rxRetPrdPtr, 4, "rx_ret_prd")) this.mem.dv.setUint32(this.rxRetPrdPtr, v, true);
+    if (this.dmaWriteOk(this.rxRetPrdPtr, 4, "rx_ret_prd")) {
+      this.mem.dv.setUint32(this.rxRetPrdPtr, v, true);
+      this.ctx.dmaWritten?.(this.rxRetPrdPtr, 4, true);
+    }
   }
 
   protected rxPublished(now: number, n: number): void {

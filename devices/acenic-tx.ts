@@ -237,6 +237,7 @@ export abstract class AceNicTx extends AceNicCore {
     this.mem.dv.setUint32(this.txCsmPtr, this.txCsm, true);
     this.txCsmWritten = this.txCsm;
     this.chargeWrite(this.txCsmPtr, 4);
+    this.ctx.dmaWritten?.(this.txCsmPtr, 4, true);
   }
 
   protected txqPush(leave: number, bytes: number): void {

@@ -291,8 +291,11 @@ export abstract class LsiBus {
   /** The host-RAM half of dma(). */
   private ramDma(toBus: boolean, addr: number, buf: Uint8Array, off: number, n: number): void {
     this.mem.dmaCheck(addr, n, this.name);
-    if (toBus) this.mem.u8.set(buf.subarray(off, off + n), addr);
-    else buf.set(this.mem.u8.subarray(addr, addr + n), off);
+    if (toBus) {
+      this.mem.u8.set(buf.subarray(off, off + n), addr);
+      // Disk data is data; status, message bytes and SCRIPTS stores are the driver's.
+      this.ctx.dmaWritten?.(addr, n, (this.phase & SSTAT1_PHASE) !== PH_DATA_IN);
+    } else buf.set(this.mem.u8.subarray(addr, addr + n), off);
   }
 
   /** Memory move: RAM to RAM directly; anything touching the window through staging. */
@@ -302,6 +305,7 @@ export abstract class LsiBus {
       this.mem.dmaCheck(src, n, this.name);
       this.mem.dmaCheck(dst, n, this.name);
       this.mem.u8.copyWithin(dst, src, src + n);
+      this.ctx.dmaWritten?.(dst, n, true); // SCRIPTS MOVE MEMORY: the driver's tables
       return;
     }
     for (let i = 0; i < n; i += this.stage.length) {

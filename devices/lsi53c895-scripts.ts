@@ -342,6 +342,7 @@ export abstract class LsiScripts extends LsiBus {
     else if (k > 0 && !this.internal(addr) && !this.internal(addr + k - 1)) {
       this.mem.dmaCheck(addr, k, this.name);
       src.copyTo(this.nxDataOff, k, this.mem.u8, addr); // from the target's store into RAM
+      this.ctx.dmaWritten?.(addr, k, false); // disk data: cold for the CPUs
     } else if (k > 0) {
       if (this.inBuf.length < k) this.inBuf = new Uint8Array(Math.max(k, this.inBuf.length * 2));
       src.copyTo(this.nxDataOff, k, this.inBuf, 0);

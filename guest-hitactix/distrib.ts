@@ -26,8 +26,18 @@
 // whose ring cannot fit is refused (ERR_NO_MEMORY) instead of stopping the kernel on
 // a partition fault: distribRingFits() answers before anything is allocated.
 //
+// The table's size comes from the boot parameters (main.ts: BOOT_HTX_NSTREAM); the
+// periodic and pacing threads walk only the slots used so far (tableUsed), so a large
+// table costs nothing per tick.
+//
+// The transmit path is this testbed's by default (one doorbell per pacing tick, the
+// NIC computes the IPv4 and UDP checksums). With tx2002 it is a 2002 kernel's: a
+// doorbell per frame and both checksums in software, the UDP one over the payload,
+// which the CPU must first read from where the disk DMA'd it (dmaSyncForCpu: the
+// lines are cold in its caches; the cost model charges them, see host/costs.ts).
+//
 // Interface:
-//   distribInit(net, srcMac, srcIp)
+//   distribInit(net, srcMac, srcIp, tableSize, tx2002)
 //   distribStart(file, dstMac, dstIp, dstPort, srcPort, loop) -> stream index, or < 0
 //   distribRingFits(file) -> would a start of this file get its ring buffers?
 //   distribStop(i)
@@ -38,8 +48,8 @@
 import { BlkReq, REQ_READ, CLASS_RT } from "./blkdev";
 import { diskioSubmit } from "./diskio";
 import { NetDevice } from "./netdev";
-import { NSTREAM, RING_SLOTS, FRAME_DATA, HDR_BYTES, HDR_SLOTS, PERIOD_NS, SECTOR } from "./param";
-import { now } from "../guest-lib/cpu";
+import { RING_SLOTS, FRAME_DATA, HDR_BYTES, HDR_SLOTS, PERIOD_NS, SECTOR } from "./param";
+import { now, dmaSyncForCpu } from "../guest-lib/cpu";
 import { dmaAlloc, dmaFits } from "../guest-lib/dma";
 import { cputs, cputu, cputx, kprint } from "../guest-lib/console";
 import { statsStreamStart, statsStreamEnd, statsActive, statsReadError, statsLateRead, statsSkipped, statsPeriod } from "./stats";
@@ -101,7 +111,13 @@ export class Stream {
   txStalls: u32 = 0;
 }
 
-export const streams = new StaticArray<Stream>(NSTREAM);
+/** The distribution management table: tableSize slots, made by distribInit. */
+export let streams: StaticArray<Stream> = new StaticArray<Stream>(0);
+export let tableSize: u32 = 0;
+/** 1 + the highest slot ever used: the threads' loops stop there. */
+let tableUsed: u32 = 0;
+/** The 2002 transmit path (see the header). */
+let tx2002: bool = false;
 let net: NetDevice | null = null;
 let srcMacAddr: usize = 0;
 let srcIpAddr: u32 = 0;
@@ -116,12 +132,15 @@ export let totalSkipped: u32 = 0;
 /** Periods begun since the thread started (period k starts at epoch + k * PERIOD_NS). */
 export let periodIndex: u64 = 0;
 
-export function distribInit(dev: NetDevice, srcMac: usize, srcIp: u32): void {
+export function distribInit(dev: NetDevice, srcMac: usize, srcIp: u32, size: u32, path2002: bool): void {
   net = dev;
   srcMacAddr = srcMac;
   srcIpAddr = srcIp;
+  tx2002 = path2002;
   hdrPool = dmaAlloc(<usize>HDR_SLOTS * 64, 64);
-  for (let i: u32 = 0; i < NSTREAM; i++) {
+  tableSize = size;
+  streams = new StaticArray<Stream>(size);
+  for (let i: u32 = 0; i < size; i++) {
     let s = new Stream();
     s.dstMac = dmaAlloc(8, 8);
     s.read.cookie = i;
@@ -133,10 +152,11 @@ export function distribInit(dev: NetDevice, srcMac: usize, srcIp: u32): void {
 export function distribStart(file: StreamFile, dstMac: usize, dstIp: u32, dstPort: u32, srcPort: u32, loop: bool,
     startPeriod: u64 = 0, group: i32 = -1, fileIndex: u32 = 0): i32 {
   if (file.chunks == 0 || file.chunk == 0 || file.chunk % SECTOR != 0) return ERR_BAD_FILE;
-  for (let i: u32 = 0; i < NSTREAM; i++) {
+  for (let i: u32 = 0; i < tableSize; i++) {
     let s = streams[i];
     if (s.inUse) continue;
     if (!slotRingFits(s, file)) return ERR_NO_RING_MEMORY;
+    if (i >= tableUsed) tableUsed = i + 1;
     let need = <u32>ringBytesFor(file);
     if (s.ringBytes < need) { s.ring = dmaAlloc(need, 4096); s.ringBytes = need; } // kept for reuse
     s.inUse = true;
@@ -171,7 +191,7 @@ function slotRingFits(s: Stream, f: StreamFile): bool {
 /** Would distribStart(f, ...) get its ring buffers? (The slot it would take is the
  *  first free one; a full table is distribStart's ERR_TABLE_FULL, not a memory matter.) */
 export function distribRingFits(f: StreamFile): bool {
-  for (let i: u32 = 0; i < NSTREAM; i++) {
+  for (let i: u32 = 0; i < tableSize; i++) {
     let s = streams[i];
     if (!s.inUse) return slotRingFits(s, f);
   }
@@ -206,7 +226,7 @@ export function distribPeriod(): void {
   let t = now();
   let k = periodIndex++;
   statsPeriod(periodIndex);
-  for (let i: u32 = 0; i < NSTREAM; i++) {
+  for (let i: u32 = 0; i < tableUsed; i++) {
     let s = streams[i];
     if (!s.inUse || k < s.startPeriod) continue;
     if (s.sendSlot >= 0) {
@@ -306,8 +326,8 @@ function readDone(r: BlkReq): void {
 /** The pacing tick: each stream sends what is due of its chunk by now. */
 export function distribSendTick(): void {
   let t = now();
-  for (let i: u32 = 0; i < NSTREAM; i++) {
-    let s = unchecked(streams[i]); // i < NSTREAM
+  for (let i: u32 = 0; i < tableUsed; i++) {
+    let s = unchecked(streams[i]); // i < tableUsed <= tableSize
     if (!s.inUse || s.sendSlot < 0) continue;
     let elapsed = t - s.sendStart;
     let due: u32 = elapsed >= PERIOD_NS ? s.sendLen : <u32>((<u64>s.sendLen * elapsed) / PERIOD_NS);
@@ -323,9 +343,10 @@ function sendDue(s: Stream, due: u32): void {
     let n = min<u32>(FRAME_DATA, s.sendLen - s.sendOff);
     if (s.sendOff + n > due && s.sendOff + n < s.sendLen) break; // whole frames only, but the last
     if (dev.txFree() == 0) { s.txStalls++; return; }
-    let hdr = buildHeader(s, n);
     let pay = s.ring + <usize>s.sendSlot * s.file.chunk + s.sendOff;
+    let hdr = buildHeader(s, n, pay);
     if (!dev.send2(hdr, HDR_BYTES, pay, n)) { s.txStalls++; return; }
+    if (tx2002) dev.flush(); // a doorbell per frame
     s.sendOff += n;
     s.bytesSent += n;
     s.framesSent++;
@@ -336,8 +357,9 @@ function sendDue(s: Stream, due: u32): void {
 @inline function be16(p: usize, v: u32): void { store<u8>(p, <u8>(v >> 8)); store<u8>(p + 1, <u8>v); }
 @inline function be32(p: usize, v: u32): void { be16(p, v >> 16); be16(p + 2, v & 0xffff); }
 
-/** Ethernet + IPv4 + UDP + stream header for `n` data bytes, in the next header slot. */
-function buildHeader(s: Stream, n: u32): usize {
+/** Ethernet + IPv4 + UDP + stream header for `n` data bytes at `pay`, in the next
+ *  header slot. */
+function buildHeader(s: Stream, n: u32, pay: usize): usize {
   let h = hdrPool + <usize>(hdrNext % HDR_SLOTS) * 64;
   hdrNext++;
   memory.copy(h, s.dstMac, 6);
@@ -363,12 +385,40 @@ function buildHeader(s: Stream, n: u32): usize {
   be16(udp, s.srcPort);
   be16(udp + 2, s.dstPort);
   be16(udp + 4, udpLen);
-  be16(udp + 6, 0); // without offload: no UDP checksum (RFC 768 allows 0 over IPv4)
+  be16(udp + 6, 0); // fast path without offload: no UDP checksum (RFC 768 allows 0 over IPv4)
   let sh = udp + 8;
   be32(sh, <u32>(s.read.cookie & 0xffff)); // stream id = table index
   be32(sh + 4, s.seq);
   let offset = <u64>s.slotChunk[s.sendSlot] * s.file.chunk + s.sendOff;
   be32(sh + 8, <u32>(offset >> 32));
   be32(sh + 12, <u32>offset);
+  if (tx2002) be16(udp + 6, udpChecksum(ip, udp, 8 + 16, pay, n));
   return h;
+}
+
+/** One's-complement sum of `len` bytes at p, in the CPU's (little-endian) byte order,
+ *  32 bits at a time, added to `sum`. The Internet checksum is byte-order independent
+ *  (RFC 1071, 2(B)): the folded sum is swapped once at the end, as BSD's in_cksum
+ *  does. `len` is even except for the last piece of a sum. */
+function sumLe(p: usize, len: u32, sum: u64): u64 {
+  let k: u32 = 0;
+  for (; k + 4 <= len; k += 4) sum += <u64>load<u32>(p + k);
+  if (k + 2 <= len) { sum += <u64>load<u16>(p + k); k += 2; }
+  if (k < len) sum += <u64>load<u8>(p + k); // a last odd byte is the high byte of its word
+  return sum;
+}
+
+/** The UDP checksum (RFC 768): pseudo header, the UDP header and stream header
+ *  (`hlen` bytes at udp, checksum field 0), then the payload where the disk put it. */
+function udpChecksum(ip: usize, udp: usize, hlen: u32, pay: usize, n: u32): u32 {
+  dmaSyncForCpu(pay, n); // the disk wrote it by DMA: the CPU's first touch misses
+  let len = hlen + n;
+  let sum: u64 = <u64>(17 << 8) + <u64>(((len & 0xff) << 8) | (len >> 8)); // protocol, UDP length, swapped
+  sum = sumLe(ip + 12, 8, sum); // source and destination addresses
+  sum = sumLe(udp, hlen, sum);
+  sum = sumLe(pay, n, sum);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >> 16);
+  let c = ~(<u32>sum) & 0xffff;
+  c = ((c >> 8) | (c << 8)) & 0xffff; // back to network order
+  return c == 0 ? 0xffff : c; // 0 means "no checksum"; a computed 0 is sent as all ones
 }

@@ -7,7 +7,7 @@
 // Bring-up is a chain of completions: SCSI ready -> mount the stream file system ->
 // calibrate the disks (admission control) -> accept streams; the NIC comes up beside.
 
-import { IRQ_TIMER, IRQ_IPI, IRQ_SCSI, IRQ_NIC, BOOT_HTX_POLICY, BOOT_HTX_IP, BOOT_REPORT_TICKS } from "../common/platform";
+import { IRQ_TIMER, IRQ_IPI, IRQ_SCSI, IRQ_NIC, BOOT_HTX_POLICY, BOOT_HTX_IP, BOOT_REPORT_TICKS, BOOT_HTX_NSTREAM, BOOT_HTX_TX_PATH, HTX_TX_2002 } from "../common/platform";
 import { cpuId, now, bootArg } from "../guest-lib/cpu";
 import { cputs, cputu, kprint } from "../guest-lib/console";
 import { alarmNew, alarmAt, alarmFire } from "./alarm";
@@ -23,7 +23,7 @@ import { dmaFree } from "../guest-lib/dma";
 import { sfsMount, sfsSectors } from "./sfs";
 import { calibrate } from "./calibrate";
 import { serviceInit, serviceIntr, setMounted } from "./service";
-import { NDISK, PERIOD_NS, SEND_TICK_NS } from "./param";
+import { NDISK, PERIOD_NS, SEND_TICK_NS, NSTREAM_DEFAULT, NSTREAM_MAX } from "./param";
 import { symInit, symIntr } from "../guest-lib/drivers/sym53c8xx";
 import { nicInit, nicIntr, nic } from "../guest-lib/drivers/acenic";
 
@@ -33,15 +33,23 @@ let reportMs: u64 = 0;
 let reportAlarm: i32 = -1;
 let reports: u64 = 0;
 let policy: u32 = POLICY_CYCLIC;
+let tableSize: u32 = NSTREAM_DEFAULT;
+let tx2002: bool = false;
 
 export function boot(): void {
   me = cpuId();
   policy = bootArg(me, BOOT_HTX_POLICY) == 1 ? POLICY_FIFO : POLICY_CYCLIC;
   reportMs = <u64>bootArg(me, BOOT_REPORT_TICKS);
+  let asked = bootArg(me, BOOT_HTX_NSTREAM);
+  tableSize = asked == 0 ? NSTREAM_DEFAULT : min<u32>(asked, NSTREAM_MAX); // the host checks the range
+  tx2002 = bootArg(me, BOOT_HTX_TX_PATH) == HTX_TX_2002;
   cputs("hitactix: boot on cpu "); cputu(me); cputs(", period "); cputu(PERIOD_NS / 1000000);
   cputs(" ms, disk policy "); kprint(policy == POLICY_FIFO ? "fifo" : "cyclic");
+  if (tableSize != NSTREAM_DEFAULT || tx2002) {
+    cputs("hitactix: "); cputu(tableSize); cputs(" stream slots, transmit path "); kprint(tx2002 ? "2002" : "fast");
+  }
   epoch = now();
-  statsInit();
+  statsInit(tableSize);
   serviceInit();
   diskioInit(new SymBlock(), policy);
   symInit(scsiReady);
@@ -71,7 +79,7 @@ function calibrated(): void {
 
 function nicReady(): void {
   kprint("hitactix: link up");
-  distribInit(new AceNicNet(), nic.mac, bootArg(me, BOOT_HTX_IP));
+  distribInit(new AceNicNet(!tx2002), nic.mac, bootArg(me, BOOT_HTX_IP), tableSize, tx2002);
   statsHeapFree(dmaFree());
   // The distribution thread's period grid starts at the next whole period.
   let t = now();

@@ -1,6 +1,6 @@
 // HiTactix tunables (xv6's param.h): every number a user may want to change, in one place.
 
-import { HTX_MAX_STREAMS, HTX_RING_SLOTS } from "../common/platform";
+import { HTX_MAX_STREAMS, HTX_DEFAULT_STREAMS, HTX_RING_SLOTS } from "../common/platform";
 
 /** Period of the distribution thread and of the cyclic disk I/O schedule (paper: 256 ms). */
 export const PERIOD_NS: u64 = 256000000;
@@ -16,8 +16,10 @@ export const NRT_DEPTH: u32 = 1;
 /** Block requests in the pool (all queues together). */
 export const NREQ: u32 = 1024;
 export const SECTOR: u32 = 512;
-/** Streams the distribution table holds (the host's limit too: common/platform.ts). */
-export const NSTREAM: u32 = HTX_MAX_STREAMS;
+/** Streams the distribution table holds unless the boot parameter BOOT_HTX_NSTREAM
+ *  says otherwise, and the most it may say (common/platform.ts says why 512). */
+export const NSTREAM_DEFAULT: u32 = HTX_DEFAULT_STREAMS;
+export const NSTREAM_MAX: u32 = HTX_MAX_STREAMS;
 /** Ring buffer slots per stream, each one chunk (one period) long: one being read,
  *  one being sent, one spare so the disk never overwrites what the NIC still reads. */
 export const RING_SLOTS: u32 = HTX_RING_SLOTS;

@@ -4,7 +4,8 @@
 // that the stream's ring buffers fit HiTactix's free memory (ERR_NO_MEMORY otherwise,
 // even with FLAG_NO_ADMISSION: past it the kernel would stop on a partition fault),
 // then runs admission control and picks the start period that puts the stream in its
-// admission group;
+// admission group (past admission, FLAG_NO_ADMISSION, the verdict is still given, in
+// the reply's reason: 0 admitted, ERR_ADMISSION started past admission);
 // upload writes go to the disk I/O control thread as non-real-time requests and are
 // answered when done. When the reply ring is full the request stays queued (nothing is
 // dropped; BSD's draining wakes us).
@@ -19,14 +20,14 @@ import { sendIpi } from "../guest-lib/cpu";
 import { dmaAlloc } from "../guest-lib/dma";
 import { BlkReq, REQ_WRITE, CLASS_NRT } from "./blkdev";
 import { diskioSubmit } from "./diskio";
-import { distribStart, distribStop, distribRingFits, streams, periodIndex, setStreamEnded, StreamFile, ERR_NO_RING_MEMORY } from "./distrib";
+import { distribStart, distribStop, distribRingFits, streams, tableSize, periodIndex, setStreamEnded, StreamFile, ERR_NO_RING_MEMORY } from "./distrib";
 import { statsRefusedMemory, statsHeapFree } from "./stats";
 import { dmaFree } from "../guest-lib/dma";
 import { RING_SLOTS } from "./param";
 import { admit, admitRelease, admitChunkNs, admitGroupLoadNs } from "./admission";
 import { cputs, cputu, kprint } from "../guest-lib/console";
 import { sfsFiles, sfsFile } from "./sfs";
-import { NDISK, NSTREAM } from "./param";
+import { NDISK } from "./param";
 import { Thread, threadEvent, threadRun } from "./isosched";
 
 const BSD_CPU: u32 = 0;
@@ -128,7 +129,7 @@ function handle(): bool {
     startStream();
   } else if (hType == MSG_STREAM_STOP) {
     let id = hArgs[0];
-    if (id >= NSTREAM || !streams[id].inUse) reply(hSeq, -1, ERR_NO_SUCH_STREAM);
+    if (id >= tableSize || !streams[id].inUse) reply(hSeq, -1, ERR_NO_SUCH_STREAM);
     else { distribStop(id); reply(hSeq, 0, 0); }
   } else if (hType == MSG_WRITE) {
     let slot: i32 = -1;
@@ -143,7 +144,7 @@ function handle(): bool {
     diskioSubmit(r);
   } else if (hType == MSG_STATS) {
     let id = hArgs[0];
-    if (id >= NSTREAM) reply(hSeq, -1, ERR_NO_SUCH_STREAM);
+    if (id >= tableSize) reply(hSeq, -1, ERR_NO_SUCH_STREAM);
     else reply(hSeq, <i32>(<u32>streams[id].bytesSent), streams[id].lateReads);
   } else {
     reply(hSeq, -1, ERR_BAD_REQUEST);
@@ -159,7 +160,12 @@ function startStream(): void {
   if (!distribRingFits(f)) { refuseMemory(fi, f); return; }
   let bypass = (hArgs[3] & FLAG_NO_ADMISSION) != 0;
   let cost = admitChunkNs(f.chunk, maxLba(f));
-  let g = bypass ? -1 : admit(cost);
+  // Admission's verdict is taken even past admission (FLAG_NO_ADMISSION): the reply
+  // says whether it would have admitted the stream, so an experiment can set the
+  // disks' measured limit beside it. Such a stream keeps its reservation (the next
+  // verdict counts it) but starts at the next period, wherever its group would be.
+  let g = admit(cost);
+  let verdict: u32 = g >= 0 ? 0 : ERR_ADMISSION;
   if (g < 0 && !bypass) {
     cputs("hitactix: stream of file "); cputu(fi); cputs(" refused: a chunk needs "); cputu(cost / 1000);
     cputs(" us of disk per period, the fullest group has "); cputu(admitGroupLoadNs(0) / 1000); kprint(" us");
@@ -169,7 +175,7 @@ function startStream(): void {
   // Start in the period that puts chunk 0's disk in group g: disk(k) = (first + k - start).
   let first = load<u32>(f.extents);
   let k = periodIndex + 1;
-  if (g >= 0) while ((<u64>(first % NDISK) + <u64>NDISK - k % <u64>NDISK) % <u64>NDISK != <u64>g) k++;
+  if (g >= 0 && !bypass) while ((<u64>(first % NDISK) + <u64>NDISK - k % <u64>NDISK) % <u64>NDISK != <u64>g) k++;
   store<u32>(mac, hArgs[4]);
   store<u16>(mac + 4, <u16>hArgs[5]);
   let id = distribStart(f, mac, hArgs[1], hArgs[2] & 0xffff, hArgs[2] >> 16, (hArgs[3] & FLAG_LOOP) != 0, k, g, fi);
@@ -181,7 +187,7 @@ function startStream(): void {
   }
   streams[id].cost = cost;
   statsHeapFree(dmaFree());
-  reply(hSeq, id, 0);
+  reply(hSeq, id, verdict); // a1: 0 admitted, ERR_ADMISSION started past admission
 }
 
 function refuseMemory(fi: u32, f: StreamFile): void {

@@ -5,7 +5,7 @@
 // periodic paths nothing measurable.
 //
 // Interface:
-//   statsInit()                       magic, version, zeroed totals and records
+//   statsInit(tableSize)              magic, version, zeroed totals and records
 //   statsStreamStart(i, file, port)   a table slot begins a stream (its record reset)
 //   statsStreamEnd(i), statsActive(n)
 //   statsReadError(i, chunk)          a chunk read failed
@@ -14,7 +14,7 @@
 //   statsRefusedMemory()  statsHeapFree(bytes)  statsPeriod(k)
 
 import {
-  HTX_STATS_BASE, HTX_STATS_MAGIC_VALUE, HTX_STATS_VERSION, HTX_STATS_SIZE, HTX_MAX_STREAMS, HTX_STATS_RECORD,
+  HTX_STATS_BASE, HTX_STATS_MAGIC_VALUE, HTX_STATS_VERSION, HTX_STATS_RECORD,
   HTXS_MAGIC, HTXS_VERSION, HTXS_STREAMS, HTXS_ACTIVE, HTXS_READ_ERRORS, HTXS_LATE_READS, HTXS_SKIPPED,
   HTXS_REFUSED_MEMORY, HTXS_HEAP_FREE, HTXS_PERIODS, HTXS_RECORDS,
   HTXR_STATE, HTXR_FILE, HTXR_PORT, HTXR_READ_ERRORS, HTXR_LATE_READS, HTXR_SKIPPED, HTXR_FIRST_FAILED,
@@ -30,10 +30,10 @@ const BASE: usize = <usize>HTX_STATS_BASE;
   store<u32>(addr, load<u32>(addr) + 1);
 }
 
-export function statsInit(): void {
-  memory.fill(BASE, 0, <usize>HTX_STATS_SIZE);
+export function statsInit(tableSize: u32): void {
+  memory.fill(BASE, 0, <usize>HTXS_RECORDS + <usize>tableSize * <usize>HTX_STATS_RECORD);
   store<u32>(BASE + HTXS_VERSION, HTX_STATS_VERSION);
-  store<u32>(BASE + HTXS_STREAMS, HTX_MAX_STREAMS);
+  store<u32>(BASE + HTXS_STREAMS, tableSize);
   store<u32>(BASE + HTXS_MAGIC, HTX_STATS_MAGIC_VALUE); // last: the block is valid
 }
 

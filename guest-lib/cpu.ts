@@ -2,7 +2,7 @@
 // timer, interrupt masking and the inter-processor interrupt.
 //
 // Interface: cpuId(), now(), setDeadline(ns), cancelDeadline(), sendIpi(cpu),
-// irqMask(mask), bootArg(offset)
+// irqMask(mask), bootArg(offset), dmaSyncForCpu(addr, len)
 
 import { mmioRead32, mmioWrite32 } from "./hw";
 import {
@@ -43,4 +43,15 @@ export function irqMask(mask: u32): void {
 /** A 32-bit boot parameter the board wrote for this CPU (see platform.ts BOOT_*). */
 export function bootArg(cpu: u32, offset: u32): u32 {
   return load<u32>(<usize>(BOOTINFO_BASE + cpu * BOOTINFO_SIZE + offset));
+}
+
+@external("env", "dma_sync_for_cpu")
+declare function dma_sync_for_cpu(addr: usize, len: usize): void;
+
+/** About to read `len` bytes at `addr` that a device may have written by DMA (Linux's
+ *  dma_sync_single_for_cpu). On the board's x86 it does nothing to memory; it tells the
+ *  cost model that the CPU now reads those lines, so lines a device wrote since the
+ *  CPU last held them are charged as cache misses (host/costs.ts, memory model). */
+export function dmaSyncForCpu(addr: usize, len: usize): void {
+  dma_sync_for_cpu(addr, len);
 }

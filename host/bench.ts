@@ -23,6 +23,8 @@
 //                            its own child process (bench-rss.ts: the default machine
 //                            with cheap guests); goal: 100 h within 1.5x of 1 h
 // With --json the last line of stdout is one JSON object with these keys.
+// --cost-model flat|p6 measures the guests metered under that model (host/costs.ts;
+// default flat); --no-rss leaves out the two long runs (to compare models quickly).
 // Goals (DESIGN.md / issue 2): overhead <= 1.25x, >= 2M events/s, boot >= 50x real time.
 
 import { readFileSync } from "node:fs";
@@ -31,7 +33,7 @@ import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { LongRun } from "./bench-rss.js";
 import { meterModule } from "./meter.js";
-import { PIII_600 } from "./costs.js";
+import { costModel } from "./costs.js";
 import { Scheduler } from "./sched.js";
 import { Rng } from "./rng.js";
 import { defaultBoard, packageRoot } from "./config.js";
@@ -45,6 +47,11 @@ import { OP_READ_10 } from "../devices/scsi.js";
 import { ChecksumEngine } from "../devices/checksum.js";
 
 const json = process.argv.includes("--json");
+const modelAt = process.argv.indexOf("--cost-model");
+const costs = costModel(modelAt >= 0 ? process.argv[modelAt + 1] ?? "" : "flat");
+const withRss = !process.argv.includes("--no-rss");
+/** The default board under the chosen cost model. */
+const board = (): ReturnType<typeof defaultBoard> => ({ ...defaultBoard(), costs });
 const say = (s: string): void => {
   if (!json) console.log(s);
   else console.error(s);
@@ -58,7 +65,7 @@ function median(xs: number[]): number {
 type Work = Record<string, (n: number) => number>;
 
 function workload(bytes: Uint8Array, metered: boolean): Work {
-  const b = metered ? meterModule(bytes, { copy: PIII_600.copyPerByte, fill: PIII_600.fillPerByte }).bytes : bytes;
+  const b = metered ? meterModule(bytes, { copy: costs.copyPerByte, fill: costs.fillPerByte, weights: costs.weights }).bytes : bytes;
   const inst = new WebAssembly.Instance(new WebAssembly.Module(b as BufferSource), { env: { abort: () => { throw new Error("abort"); } } });
   return inst.exports as unknown as Work;
 }
@@ -106,7 +113,7 @@ function eventsPerSecond(): number {
 
 async function realTimeFactor(): Promise<{ factor: number; simSeconds: number; wallSeconds: number }> {
   const simSeconds = 60;
-  const b = (await buildMachineAsync(defaultBoard())).board; // the machine `npm start` boots
+  const b = (await buildMachineAsync(board())).board; // the machine `npm start` boots
   const t0 = performance.now();
   b.run(simSeconds * 1e9);
   const wallSeconds = (performance.now() - t0) / 1000;
@@ -115,7 +122,7 @@ async function realTimeFactor(): Promise<{ factor: number; simSeconds: number; w
 
 function wireFramesPerSecond(): { framesPerSecond: number; realTime: number } {
   const frames = 100_000;
-  const c = defaultBoard();
+  const c = board();
   c.cpus[1] = { ...c.cpus[1], name: "nic-test", wasm: join(packageRoot(), "build", "test-nic.wasm"), bootArgs: { 0x40: frames, 0x44: 0, 0x48: 0 } };
   c.cpus[0].bootArgs[BOOT_PING_TOTAL] = 0;
   const m = buildMachine(c);
@@ -168,7 +175,7 @@ async function fastIoRealTimeFactor(): Promise<number> {
   const { tmpdir } = await import("node:os");
   // The experiment's own warm-up (2 s virtual: streams started, JIT settled), then a
   // 6 s window: the steady state a long run sees.
-  const r = await runFastIo({ streams: [52], rateBps: 8_800_000, outDir: mkdtempSync(join(tmpdir(), "bench-")), seed: 1, warmNs: 2e9, measureNs: 6e9 });
+  const r = await runFastIo({ streams: [52], rateBps: 8_800_000, outDir: mkdtempSync(join(tmpdir(), "bench-")), seed: 1, warmNs: 2e9, measureNs: 6e9, costs, fileLengths: "equal" });
   return r.points[0].realTimeFactor;
 }
 
@@ -242,14 +249,17 @@ const bsdLine = (o: { cycles: number; simNs: number; hostNs: number }): string =
 say(`BSD null system call      ${bsdLine(bsd.syscall)}`);
 say(`BSD context switch        ${bsdLine(bsd.contextSwitch)} (pipe ping-pong, per switch)`);
 say(`BSD spawn + exit + wait   ${bsdLine(bsd.spawn)} (of /bin/cat)`);
-const rss1 = longRunRss(1);
-const rss100 = longRunRss(100);
+const rss1 = withRss ? longRunRss(1) : undefined;
+const rss100 = withRss ? longRunRss(100) : undefined;
 const mb = (b: number): string => (b / 2 ** 20).toFixed(0);
-say(`long run peak RSS         1 h: ${mb(rss1.maxRssBytes)} MiB, 100 h: ${mb(rss100.maxRssBytes)} MiB (${(rss100.maxRssBytes / rss1.maxRssBytes).toFixed(2)}x; goal <= 1.5x; ` +
-  `100 h in ${rss100.wallSeconds.toFixed(1)} s wall, cheap guests)`);
+if (rss1 && rss100) {
+  say(`long run peak RSS         1 h: ${mb(rss1.maxRssBytes)} MiB, 100 h: ${mb(rss100.maxRssBytes)} MiB (${(rss100.maxRssBytes / rss1.maxRssBytes).toFixed(2)}x; goal <= 1.5x; ` +
+    `100 h in ${rss100.wallSeconds.toFixed(1)} s wall, cheap guests)`);
+}
 if (json) {
   console.log(JSON.stringify({
-    rss1hBytes: rss1.maxRssBytes, rss100hBytes: rss100.maxRssBytes, rssRatio: rss100.maxRssBytes / rss1.maxRssBytes,
+    costModel: costs.name,
+    ...(rss1 && rss100 ? { rss1hBytes: rss1.maxRssBytes, rss100hBytes: rss100.maxRssBytes, rssRatio: rss100.maxRssBytes / rss1.maxRssBytes } : {}),
     instrumentationOverhead: oh.ratio, eventsPerSecond: eps, realTimeFactor: rt.factor,
     wireFramesPerSecond: wire.framesPerSecond, diskMBPerSecond: disk.mbPerSecond, fastIoRealTimeFactor: fio, fastIoDataFloor: floor,
     bsdSyscall: bsd.syscall, bsdContextSwitch: bsd.contextSwitch, bsdSpawn: bsd.spawn,

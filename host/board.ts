@@ -17,6 +17,7 @@ import { PhysMem } from "./memory.js";
 import { Rng } from "./rng.js";
 import { Cpu, GuestFault, type CpuReport } from "./cpu.js";
 import { meterModule, type ModuleInfo } from "./meter.js";
+import { DmaLines } from "./dma-lines.js";
 import { nsToCycles } from "./costs.js";
 import { Lapic } from "./lapic.js";
 import { Timer } from "./timer.js";
@@ -79,6 +80,8 @@ export class Board {
   readonly logCounts: Record<string, number> = {};
   private readonly mappings: Mapping[] = [];
   private readonly locals: Array<[number, Local]>;
+  /** Cost model v2's memory system (undefined under a model without one). */
+  readonly dmaLines?: DmaLines;
 
   private constructor(readonly config: BoardConfig, private readonly opts: BoardOptions) {
     this.mem = new PhysMem(config.memoryBytes);
@@ -92,6 +95,7 @@ export class Board {
     this.console = new Console(this.cpus, this.sched, this.mem, (l) => opts.onConsole?.(l), this.logger("console"));
     this.sysctl = new Sysctl(this.sched, this.logger("sysctl"));
     this.locals = [[LAPIC_BASE, this.lapic], [TIMER_BASE, this.timer], [CONSOLE_BASE, this.console], [SYSCTL_BASE, this.sysctl]];
+    if (config.costs.dmaLineMiss > 0) this.dmaLines = new DmaLines(config.memoryBytes, config.costs.dmaLineMiss, this.cpus);
   }
 
   static create(config: BoardConfig, opts: BoardOptions = {}): Board {
@@ -137,7 +141,11 @@ export class Board {
 
   /** What a device on the bus gets: the same, plus RAM for DMA and its IRQ line. */
   deviceContext(name: string, cpu: number, line: number, trace?: (line: string) => void): DeviceContext {
-    return { ...this.targetContext(name, trace), mem: this.mem, irq: this.irqLine(cpu, line) };
+    const lines = this.dmaLines;
+    return {
+      ...this.targetContext(name, trace), mem: this.mem, irq: this.irqLine(cpu, line),
+      ...(lines ? { dmaWritten: (addr: number, len: number, control: boolean) => lines.deviceWrote(cpu, addr, len, control) } : {}),
+    };
   }
 
   /** Map a device's register window at `base`. */
@@ -189,7 +197,8 @@ export class Board {
   private loadGuest(i: number, raw: Uint8Array): void {
     const c = this.config.cpus[i];
     const cpu = this.cpus[i];
-    const { bytes, info } = meterModule(raw, { copy: this.config.costs.copyPerByte, fill: this.config.costs.fillPerByte });
+    const costs = this.config.costs;
+    const { bytes, info } = meterModule(raw, { copy: costs.copyPerByte, fill: costs.fillPerByte, weights: costs.weights });
     checkPartition(c.name, info, c.partition);
     const module = new WebAssembly.Module(bytes as BufferSource);
     const mem = this.mem;
@@ -205,6 +214,11 @@ export class Board {
         },
         mmio_read: (addr: number, width: number): number => this.mmioRead(cpu, addr >>> 0, width),
         mmio_write: (addr: number, width: number, value: number): void => this.mmioWrite(cpu, addr >>> 0, width, value >>> 0),
+        // The guest will read [addr, addr+len) that a device may have written by DMA:
+        // the cold lines cost their misses (nothing under a model without memory).
+        dma_sync_for_cpu: (addr: number, len: number): void => {
+          if (this.dmaLines) cpu.extra += this.dmaLines.syncForCpu(i, addr >>> 0, len >>> 0);
+        },
         ...(this.opts.kernelImports?.[i] ?? {}),
       },
     };

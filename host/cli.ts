@@ -2,7 +2,7 @@
 // consoles and a summary; `disk` and `experiment` join here (cli-disk.ts,
 // cli-experiment.ts).
 //
-//   hitactix run [--until 10s] [--seed 1] [--trace file] [--pcap file] [--json] [--quiet]
+//   hitactix run [--until 10s] [--seed 1] [--trace file] [--pcap file] [--cost-model flat|p6] [--json] [--quiet]
 //                [--disk images...] [--nic-drop p] [--disk-slowdown f] [--medium-error d:l:n...]
 //
 // Every value is read by one parser per kind (units.ts), which refuses what it cannot
@@ -19,6 +19,7 @@
 // Exit codes: 0 done, 1 bad input or an error, 3 a guest fault stopped a CPU, 130/143
 // interrupted.
 
+import { costModel, COST_MODELS, type CostModelName } from "./costs.js";
 import { Command, Option } from "commander";
 import { openSync, writeSync, closeSync } from "node:fs";
 import { buildMachineAsync } from "./machine.js";
@@ -85,12 +86,13 @@ function catchSignals(): { signal: () => string | undefined; stop: () => void } 
 
 interface RunOptions {
   until: number; seed: number; trace?: string; pcap?: string; disk?: string[]; json?: boolean; quiet?: boolean;
-  nicDrop?: number; diskSlowdown?: number; mediumError?: MediumErrorSpec[];
+  nicDrop?: number; diskSlowdown?: number; mediumError?: MediumErrorSpec[]; costModel: CostModelName;
 }
 
 async function runAction(o: RunOptions): Promise<void> {
   const cfg = defaultBoard();
   cfg.seed = o.seed;
+  cfg.costs = costModel(o.costModel);
   if (o.pcap && cfg.nic) cfg.nic.pcap = o.pcap;
   if (o.disk && cfg.scsi) cfg.scsi.disks = o.disk.map((image) => ({ image }));
   applyFaults(cfg, o); // checks the ranges against the disks before anything is built
@@ -128,7 +130,7 @@ async function runAction(o: RunOptions): Promise<void> {
     for (const w of warnings) console.error(`hitactix: warning: ${w}`);
     if (o.json) {
       const wall = (performance.now() - wallStart) / 1000;
-      console.log(JSON.stringify({ ...s, ...devices, ...(hitactix ? { hitactix } : {}), warnings, ...(sig ? { interrupted: sig } : {}), wallSeconds: wall }));
+      console.log(JSON.stringify({ ...s, costModel: cfg.costs.name, ...devices, ...(hitactix ? { hitactix } : {}), warnings, ...(sig ? { interrupted: sig } : {}), wallSeconds: wall }));
     } else {
       printSummary(s, { devices, hitactix });
     }
@@ -155,6 +157,7 @@ export function buildProgram(): Command {
     .option("--disk-slowdown <factor>", `fault injection: multiply every disk's mechanical times (1 to ${SLOWDOWN_MAX})`, cliArg(factorIn(1, SLOWDOWN_MAX)))
     .option("--medium-error <disk:lba:count...>", "fault injection: unreadable/unwritable block range on a disk",
       (v: string, prev: MediumErrorSpec[] | undefined) => [...(prev ?? []), cliArg(parseMediumError)(v)])
+    .addOption(new Option("--cost-model <name>", "CPU cost model: flat (1 cycle per WebAssembly instruction) or p6 (cost model v2: P6 weights and DMA-line misses; host/costs.ts)").choices([...COST_MODELS]).default("flat"))
     .option("--json", "print the summary as one JSON object on the last line")
     .option("--quiet", "do not print the guests' consoles")
     .action(runAction);

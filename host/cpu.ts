@@ -99,6 +99,10 @@ export class Cpu {
   private limit!: WebAssembly.Global;
   private info!: ModuleInfo;
   private runStart = 0;
+  /** Counter units per cycle (the cost model's meter scale; 1 under flat). */
+  private readonly unit: number;
+  /** Cycles to charge at the start of the next run (chargeNextRun). */
+  private pendingCycles = 0;
   /** Cycles charged by imports and entry costs in the current run. */
   extra = 0;
   private readonly dispatchH: Handler;
@@ -119,6 +123,7 @@ export class Cpu {
     /** Cycles one run may take before the watchdog calls it a runaway. */
     private readonly runCycleLimit: number,
   ) {
+    this.unit = costs.weights?.scale ?? 1;
     this.windows = new LoadWindows(windowNs);
     this.dispatchH = sched.handler(`cpu${id}.dispatch`, () => this.dispatch());
     this.doneH = sched.handler(`cpu${id}.done`, () => this.runDone());
@@ -169,7 +174,20 @@ export class Cpu {
   }
 
   cyclesSoFar(): number {
-    return Number(this.cycles.value) + this.extra;
+    return this.metered() + this.extra;
+  }
+
+  /** The guest's metered cycles in this run: its counter counts 1/unit cycle (the cost
+   *  model's weights, host/meter.ts; unit 1 under the flat model). */
+  private metered(): number {
+    const v = Number(this.cycles.value);
+    return this.unit === 1 ? v : Math.floor(v / this.unit);
+  }
+
+  /** Charge cycles the CPU will spend on its next run (memory-system costs of device
+   *  writes it must read: host/board.ts, cost model v2). */
+  chargeNextRun(cycles: number): void {
+    this.pendingCycles += cycles;
   }
 
   /** An interrupt controller input changed or an edge arrived. */
@@ -215,8 +233,9 @@ export class Cpu {
     this.state = "running";
     this.runs++;
     this.cycles.value = 0n;
-    this.limit.value = BigInt(this.runCycleLimit);
-    this.extra = line >= 0 && !this.hostDriven ? this.costs.interruptEntryExit : 0;
+    this.limit.value = BigInt(this.runCycleLimit * this.unit);
+    this.extra = this.hostDriven ? 0 : (line >= 0 ? this.costs.interruptEntryExit : 0) + this.pendingCycles;
+    this.pendingCycles = 0;
     let fault: unknown;
     try {
       if (line < 0) {
@@ -259,7 +278,8 @@ export class Cpu {
     this.runStart = start;
     this.state = "user";
     this.cycles.value = 0n;
-    this.extra = 0;
+    this.extra = this.pendingCycles;
+    this.pendingCycles = 0;
     let fault: unknown;
     try {
       this.user!.run();
@@ -296,13 +316,13 @@ export class Cpu {
       if (e instanceof GuestFault || e instanceof WebAssembly.RuntimeError) throw new KernelFault("kernel fault in a system call", { cause: e });
       throw e;
     } finally {
-      this.extra += Number(this.cycles.value);
+      this.extra += this.metered();
       this.cycles.value = 0n;
     }
   }
 
   private stop(e: unknown, timeNs: number): void {
-    const overLimit = Number(this.cycles.value) > this.runCycleLimit;
+    const overLimit = this.metered() > this.runCycleLimit;
     let kind: CpuReport["kind"];
     let message: string;
     if (e instanceof GuestFault) {

@@ -22,7 +22,8 @@
 //   TargetContext  what a device behind a controller gets (a SCSI disk): the scheduler
 //                  (virtual time), a seeded RNG of its own, optional trace, the log
 //   DeviceContext  a device on the board's bus: the same, plus RAM for DMA and its IRQ
-//                  line (the trace sink is free when undefined)
+//                  line (the trace sink is free when undefined), and dmaWritten
+//                  (what its DMA writes are, for the cost model)
 
 import type { Scheduler } from "./sched.js";
 import type { PhysMem } from "./memory.js";
@@ -64,4 +65,9 @@ export interface TargetContext {
 export interface DeviceContext extends TargetContext {
   readonly mem: PhysMem;
   readonly irq: IrqLine;
+  /** The device wrote RAM by DMA (cost model v2's memory model, host/dma-lines.ts):
+   *  `control` for what its driver always reads (descriptors, status, event rings,
+   *  producer indices), else data (disk blocks, frame payloads) that a CPU pays for
+   *  only when it reads it. Undefined when the cost model has no memory system. */
+  readonly dmaWritten?: (addr: number, len: number, control: boolean) => void;
 }

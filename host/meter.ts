@@ -20,19 +20,52 @@
 // never renumbers functions or globals, so the names section and every index stay
 // valid. It refuses SIMD and exception-handling opcodes (our guests use neither).
 //
+// Weights (cost model v2, host/costs-p6.ts): by default every instruction counts 1.
+// With `weights`, the counter counts in units of 1/scale cycle and each instruction adds
+// its operator's weight; when `foldAddress` is set, an i32.add that computes a load's
+// or store's address (the instruction right before the load, or before the stored
+// value's local.get/const), and the `i32.const k (k <= 3); i32.shl` scaling its index
+// before it, weigh nothing: an IA-32 addressing mode (base + index * 1/2/4/8 + disp)
+// does that arithmetic inside the load; an i32.load (or global.get) whose value goes
+// straight into an add, sub, and, or, xor or compare weighs nothing, as IA-32 takes
+// it as that instruction's memory operand; an i32 division by a constant weighs
+// `divByConst` (a multiply and shifts, as compilers emit it). The watchdog limit and the per-byte charges of
+// copy and fill are in the same units; the CPU divides by scale.
+//
 // Interface:
-//   meterModule(bytes, { copy, fill })  -> { bytes, info }
+//   meterModule(bytes, { copy, fill, weights? })  -> { bytes, info }
 //   parseModuleInfo(bytes)               -> data segments, function names, imports
-//   instructionCost(op)                  -> what one instruction counts
+//   instructionCost(op)                  -> what one instruction counts (flat)
 
 export interface Fraction {
   num: number;
   den: number;
 }
 
+/** Per-operator weights, in units of 1/scale cycle (cost model v2). */
+export interface OpWeights {
+  /** Counter units per cycle. */
+  scale: number;
+  /** Units per one-byte opcode (index = opcode; block/loop/else/end/nop are 0 anyway). */
+  op: Uint16Array;
+  /** Units of a 0xFC-prefixed instruction other than memory.copy/fill (their
+   *  per-byte charge comes on top of `fcBulk`). */
+  fc: number;
+  fcBulk: number;
+  /** Units of an atomic (0xFE) instruction. */
+  fe: number;
+  /** Address arithmetic folded into x86 addressing modes (see the header). */
+  foldAddress: boolean;
+  /** Units of an i32 division or remainder by a constant (`i32.const d; i32.div_u`):
+   *  a compiler for the target turns it into a multiply and shifts. Undefined: as
+   *  any division. */
+  divByConst?: number;
+}
+
 export interface MeterOptions {
   copy: Fraction;
   fill: Fraction;
+  weights?: OpWeights;
 }
 
 export interface DataSegment {
@@ -512,7 +545,61 @@ function emitPerByte(w: Writer, gCycles: number, scratch: number, fr: Fraction):
   w.u8(0x24); w.u32(gCycles);
 }
 
+/** What instruction k weighs under `wt` (units of 1/wt.scale cycle). */
+function weightOf(b: Uint8Array, insns: Insn[], k: number, wt: OpWeights): number {
+  const ins = insns[k];
+  if (ins.kind === Kind.Free || ins.kind === Kind.StructMark || (ins.kind === Kind.StructOpen && b[ins.start] !== 0x04)) return 0;
+  const op = b[ins.start];
+  if (op === 0xfc) return ins.kind === Kind.Copy || ins.kind === Kind.Fill ? wt.fcBulk : wt.fc;
+  if (op === 0xfe) return wt.fe;
+  if (wt.foldAddress && (op === 0x6a || op === 0x74) && addressFolds(b, insns, k)) return 0;
+  if (wt.foldAddress && (op === 0x28 || op === 0x23) && loadFolds(b, insns, k)) return 0;
+  if (op >= 0x6d && op <= 0x70 && wt.divByConst !== undefined && k > 0 && b[insns[k - 1].start] === 0x41) {
+    const d = new Reader(b, insns[k - 1].start + 1, insns[k - 1].end).sleb();
+    if (d !== 0) return op === 0x6e || op === 0x70 ? wt.divByConst : wt.divByConst + wt.op[0x6a] * 2; // signed: a sign fix-up
+  }
+  return wt.op[op];
+}
+
+const isLoad = (op: number): boolean => op >= 0x28 && op <= 0x35;
+const isStore = (op: number): boolean => op >= 0x36 && op <= 0x3e;
+const isSimpleValue = (op: number): boolean => op === 0x20 || op === 0x41 || op === 0x42 || op === 0x23;
+
+/** i32 operators that take a memory operand on IA-32 (ADD SUB AND OR XOR CMP TEST r,m:
+ *  one instruction [Agner Fog]): add sub and or xor, compares, eqz. */
+const takesMemoryOperand = (op: number): boolean => (op >= 0x45 && op <= 0x4f) || op === 0x6a || op === 0x6b || (op >= 0x71 && op <= 0x73);
+
+/** Is the i32.load (or global.get) at k the operand of the i32 operator that uses it
+ *  next (right after it, or after the other operand's local.get/const)? */
+function loadFolds(b: Uint8Array, insns: Insn[], k: number): boolean {
+  const opAt = (j: number): number => (j < insns.length ? b[insns[j].start] : -1);
+  const next = opAt(k + 1);
+  if (takesMemoryOperand(next)) return true;
+  return (next === 0x20 || next === 0x41) && takesMemoryOperand(opAt(k + 2)) && opAt(k + 2) !== 0x45;
+}
+
+/** Is the i32.add / i32.shl at k part of a load's or store's address (see the header)? */
+function addressFolds(b: Uint8Array, insns: Insn[], k: number): boolean {
+  const opAt = (j: number): number => (j >= 0 && j < insns.length ? b[insns[j].start] : -1);
+  const op = opAt(k);
+  if (op === 0x74) {
+    // i32.const k<=3; i32.shl; i32.add; <load, or simple value + store>
+    const c = insns[k - 1];
+    if (opAt(k - 1) !== 0x41 || !c) return false;
+    const sh = new Reader(b, c.start + 1, c.end).sleb();
+    if (sh < 0 || sh > 3 || opAt(k + 1) !== 0x6a) return false;
+    return addressFolds(b, insns, k + 1);
+  }
+  const next = opAt(k + 1);
+  if (isLoad(next)) return true;
+  return isSimpleValue(next) && isStore(opAt(k + 2));
+}
+
 function emitBody(b: Uint8Array, insns: Insn[], w: Writer, gCycles: number, gLimit: number, scratch: number, opts: MeterOptions): void {
+  const wt = opts.weights;
+  const scale = wt?.scale ?? 1;
+  const copy = { num: opts.copy.num * scale, den: opts.copy.den };
+  const fill = { num: opts.fill.num * scale, den: opts.fill.den };
   let i = 0;
   let headIsLoop = false;
   while (i < insns.length) {
@@ -521,7 +608,8 @@ function emitBody(b: Uint8Array, insns: Insn[], w: Writer, gCycles: number, gLim
     let count = 0;
     for (;;) {
       const ins = insns[j];
-      count += ins.kind === Kind.Free || ins.kind === Kind.StructMark || (ins.kind === Kind.StructOpen && b[ins.start] !== 0x04) ? 0 : 1;
+      count += wt ? weightOf(b, insns, j, wt)
+        : ins.kind === Kind.Free || ins.kind === Kind.StructMark || (ins.kind === Kind.StructOpen && b[ins.start] !== 0x04) ? 0 : 1;
       j++;
       if (ins.kind !== Kind.Plain && ins.kind !== Kind.Free && ins.kind !== Kind.Copy && ins.kind !== Kind.Fill) break;
       if (j >= insns.length) break;
@@ -530,8 +618,8 @@ function emitBody(b: Uint8Array, insns: Insn[], w: Writer, gCycles: number, gLim
     emitCharge(w, gCycles, count);
     for (let k = i; k < j; k++) {
       const ins = insns[k];
-      if (ins.kind === Kind.Copy) emitPerByte(w, gCycles, scratch, opts.copy);
-      else if (ins.kind === Kind.Fill) emitPerByte(w, gCycles, scratch, opts.fill);
+      if (ins.kind === Kind.Copy) emitPerByte(w, gCycles, scratch, copy);
+      else if (ins.kind === Kind.Fill) emitPerByte(w, gCycles, scratch, fill);
       w.bytes(b.subarray(ins.start, ins.end));
     }
     headIsLoop = insns[j - 1].isLoop;

@@ -9,6 +9,8 @@
 //                                              fails later keeps every row done
 //   lineChartSvg(spec) -> Promise<string>      x/y series, optional color field
 //   writeLineChart(path, spec)                 renders and writes the SVG
+//   writeRangeChart(path, spec)                medians joined by lines, min..max as
+//                                              error bars (several seeds per point)
 
 import { appendFileSync, writeFileSync } from "node:fs";
 import * as vega from "vega";
@@ -76,4 +78,38 @@ export async function lineChartSvg(c: LineChart): Promise<string> {
 
 export async function writeLineChart(path: string, c: LineChart): Promise<void> {
   writeFileSync(path, await lineChartSvg(c));
+}
+
+export interface RangeChart {
+  title: string;
+  x: { title: string };
+  y: { title: string };
+  /** One row per x and series: the median and the range over the runs. */
+  data: Array<{ x: number; series: string; median: number; min: number; max: number }>;
+  width?: number;
+  height?: number;
+}
+
+export async function rangeChartSvg(c: RangeChart): Promise<string> {
+  const x = { field: "x", type: "quantitative" as const, title: c.x.title };
+  const color = { field: "series", type: "nominal" as const, title: "", legend: { labelLimit: 400 } };
+  const spec: TopLevelSpec = {
+    $schema: "https://vega.github.io/schema/vega-lite/v5.json",
+    title: c.title,
+    width: c.width ?? 640,
+    height: c.height ?? 320,
+    data: { values: c.data },
+    layer: [
+      { mark: { type: "line", interpolate: "linear", point: true, strokeWidth: 1.5 },
+        encoding: { x, y: { field: "median", type: "quantitative", title: c.y.title }, color } },
+      { mark: { type: "rule", strokeWidth: 1 },
+        encoding: { x, y: { field: "min", type: "quantitative" }, y2: { field: "max" }, color } },
+    ],
+  };
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: "none" });
+  return view.toSVG();
+}
+
+export async function writeRangeChart(path: string, c: RangeChart): Promise<void> {
+  writeFileSync(path, await rangeChartSvg(c));
 }

@@ -101,9 +101,9 @@ describe("the command line refuses bad values before any work", () => {
     [["run", "--medium-error", "7:0:1"], /there is no disk 7/],
     [["run", "--disk-slowdown", "abc"], /must be a number from 1 to 1000/],
     [["experiment", "fast-io", "--seed", "abc"], /the seed "abc"/],
-    [["experiment", "fast-io", "--step", "abc"], /--step <n>' argument 'abc' is invalid\. "abc" must be a whole number from 1 to 64/],
+    [["experiment", "fast-io", "--step", "abc"], /--step <n>' argument 'abc' is invalid\. "abc" must be a whole number from 1 to 1024/],
     [["experiment", "fast-io", "--streams", "1..1e23"], /--streams <from\.\.to>' argument '1\.\.1e23' is invalid/],
-    [["experiment", "fast-io", "--streams", "100000..100000"], /out of range: give .* from 1 to 64/],
+    [["experiment", "fast-io", "--streams", "100000..100000"], /out of range: give .* from 1 to 1024/],
     [["experiment", "fast-io", "--streams", "1..100000"], /out of range/],
     [["experiment", "rate-guarantee", "--duration", "0s"], /--duration <time>' argument '0s' is invalid/],
     [["experiment", "rate-guarantee", "--seed", "-3"], /the seed "-3"/],
@@ -136,15 +136,20 @@ describe("the command line refuses bad values before any work", () => {
 
 describe("experiment limits", () => {
   const base = { rateBps: 8.8e6, outDir: "unused", seed: 1 };
-  it("counts against HiTactix's table, rings against its partition, files against the host budget", () => {
+  it("counts against HiTactix's largest table and the files, rings against its partition, files against the host budget", () => {
     expect(() => checkFastIo({ ...base, streams: [4, 64] })).not.toThrow();
-    expect(() => checkFastIo({ ...base, streams: [65] })).toThrow(/65 streams: HiTactix's distribution table holds 1 to 64/);
-    expect(() => checkFastIo({ ...base, streams: [100000] })).toThrow(/table holds 1 to 64/);
+    expect(() => checkFastIo({ ...base, rateBps: 1e6, streams: [256] })).not.toThrow();
+    expect(() => checkFastIo({ ...base, streams: [257] })).toThrow(/257 streams: each plays a file of its own, .* at most 256 files/);
+    expect(() => checkFastIo({ ...base, streams: [100000] })).toThrow(/100000 streams: HiTactix's distribution table holds at most 1024 streams/);
     expect(() => checkFastIo({ ...base, streams: [] })).toThrow(/no stream counts/);
     expect(() => checkFastIo({ ...base, streams: [64], rateBps: 144e6 })).toThrow(/64 streams of 144\.0 Mbit\/s .* at most 12 streams/);
     // Rings that fit, files over the budget (long files).
     expect(() => checkFastIo({ ...base, streams: [64], chunksPerFile: Math.ceil(FILE_BYTES_BUDGET / (64 * 281_600)) + 1 }))
       .toThrow(/over the host memory budget for file contents \(2147\.5 MB\)/);
+    // Files drawn up to 1.5x the mean length: the longest possible counts.
+    const mean = Math.floor(FILE_BYTES_BUDGET / (64 * 281_600) / 1.4);
+    expect(() => checkFastIo({ ...base, streams: [64], chunksPerFile: mean, fileLengths: "equal" })).not.toThrow();
+    expect(() => checkFastIo({ ...base, streams: [64], chunksPerFile: mean })).toThrow(/over the host memory budget/);
   });
 });
 
@@ -191,14 +196,14 @@ describe("experiment output as points complete", () => {
       const timer = setTimeout(() => { child.kill("SIGKILL"); reject(new Error(`no point finished: ${stdout}`)); }, 60_000);
       child.stdout.on("data", (d: Buffer) => {
         stdout += d.toString();
-        if (/^2 streams: /m.test(stdout)) { clearTimeout(timer); child.kill("SIGKILL"); resolve(); }
+        if (/^seed 1, 2 streams: /m.test(stdout)) { clearTimeout(timer); child.kill("SIGKILL"); resolve(); }
       });
     });
     await new Promise((r) => child.once("exit", r));
     const rows = readFileSync(join(out, "fast-io.csv"), "utf8").trim().split("\n");
-    expect(rows[0]).toBe("streams,requested_Mbps,sent_Mbps,cpu_load,read_errors,late_reads,skipped_periods,refused");
+    expect(rows[0]).toBe("seed,streams,requested_Mbps,started,refused,refused_reason,past_admission,sent_Mbps,cpu_load,read_errors,late_reads,skipped_periods");
     expect(rows.length).toBeGreaterThanOrEqual(3);
-    expect(rows[1].startsWith("1,8.8,")).toBe(true);
-    expect(rows[2].startsWith("2,17.6,")).toBe(true);
+    expect(rows[1].startsWith("1,1,8.8,1,0,,")).toBe(true);
+    expect(rows[2].startsWith("1,2,17.6,2,0,,")).toBe(true);
   });
 });

@@ -139,3 +139,13 @@ describe("hardware constants are written down once (common/)", () => {
     expect(expected.length).toBeGreaterThan(400);
   }, 60_000);
 });
+
+describe("the shared region's layout (issue 12)", () => {
+  it("HiTactix's statistics block, sized for its largest table, ends below the BSD command line", async () => {
+    const p = await import("../common/platform.js");
+    expect(p.HTX_STATS_BASE + p.HTX_STATS_SIZE).toBeLessThanOrEqual(p.CMDLINE_AREA);
+    expect(p.HTX_STATS_SIZE).toBe(p.HTXS_RECORDS + p.HTX_MAX_STREAMS * p.HTX_STATS_RECORD);
+    expect(p.HTX_DEFAULT_STREAMS).toBeLessThanOrEqual(p.HTX_MAX_STREAMS);
+    expect(p.CMDLINE_AREA + p.CMDLINE_MAX).toBeLessThanOrEqual(p.MODULE_AREA);
+  });
+});

@@ -4,6 +4,7 @@
 //                            paper's fluctuation of the sent rate (Fig. 11-13)
 //   linearFit(xs, ys)        least squares y = slope x + intercept, with r^2
 //   saturation(fit, y)       x where the fit reaches y (CPU load 1.0 -> Mbps)
+//   spread(xs)               median, min and max (a figure over several seeds)
 
 export function jitterJ(sentPerWindow: ArrayLike<number>, expectedPerWindow: number): number {
   if (sentPerWindow.length === 0) return NaN;
@@ -39,4 +40,18 @@ export function linearFit(xs: number[], ys: number[]): Fit {
 
 export function saturation(f: Fit, y = 1): number {
   return (y - f.intercept) / f.slope;
+}
+
+export interface Spread {
+  median: number;
+  min: number;
+  max: number;
+}
+
+/** Median (mean of the middle two for an even count), min and max. */
+export function spread(xs: number[]): Spread {
+  if (xs.length === 0) return { median: NaN, min: NaN, max: NaN };
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return { median: s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2, min: s[0], max: s[s.length - 1] };
 }

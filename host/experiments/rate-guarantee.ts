@@ -1,7 +1,10 @@
 // Experiment: rate guarantee under upload (PAPER.md section 5, Fig. 11-13).
-// One stream of 18 MB/s; from `writeStart` on, an uploader keeps one ~10 MB write in
-// flight (through the mailbox, as BSD's HiTactix driver would), rotating over the
-// disks. The measurement client counts the stream's bytes per 1 s and 10 ms window;
+// One stream of 18 MB/s; from `writeStart` on, an uploader keeps `writesInFlight`
+// ~10 MB writes in flight (default 1; through the mailbox, as BSD's HiTactix driver
+// would), rotating over the disks. The writer's concurrency is the pressure FIFO
+// suffers from: with one write in flight a FIFO disk serves the stream's read between
+// two writes; a 2002 kernel's write-behind cache flushing several buffers at once
+// queues several (README: the writer's pressure). The measurement client counts the stream's bytes per 1 s and 10 ms window;
 // J = mean |Real - Exp| / Exp * 100 over the windows after the writer starts, with Exp
 // the bytes the stream is owed per window (its chunk per period, headers included).
 // Run with the cyclic disk schedule and with FIFO (the paper's "without").
@@ -18,6 +21,10 @@ import { prepareOutDir } from "./out-dir.js";
 import { chunkBytes } from "../sfs.js";
 import { CsvFile, writeLineChart } from "../plot.js";
 import { STREAM_HEADER_BYTES } from "../../devices/measure-client.js";
+import { costModel, type CostModelName } from "../costs.js";
+
+/** Most upload writes in flight: HiTactix's service has 16 write slots (NWRITE). */
+export const MAX_WRITES_IN_FLIGHT = 16;
 
 export interface RateGuaranteeOptions {
   schedulers: Array<"cyclic" | "fifo">;
@@ -26,6 +33,10 @@ export interface RateGuaranteeOptions {
   outDir: string;
   seed: number;
   writeBytes?: number;
+  /** Upload writes kept in flight (default 1). */
+  writesInFlight?: number;
+  /** CPU cost model (host/costs.ts): "flat" (default) or "p6". */
+  costModel?: CostModelName;
   log?: (s: string) => void;
 }
 
@@ -56,6 +67,10 @@ export function checkRateGuarantee(o: RateGuaranteeOptions): void {
   if (o.schedulers.length === 0) throw new Error("rate-guarantee: no scheduler to run");
   if (!(o.durationNs >= 1e9)) throw new Error("rate-guarantee: the duration must be at least 1 s");
   if (!(o.writeStartNs >= 0 && o.writeStartNs < o.durationNs)) throw new Error("rate-guarantee: --write-start must come before the end of --duration");
+  const w = o.writesInFlight ?? 1;
+  if (!Number.isInteger(w) || w < 1 || w > MAX_WRITES_IN_FLIGHT) {
+    throw new Error(`rate-guarantee: ${w} writes in flight: 1 to ${MAX_WRITES_IN_FLIGHT} (HiTactix's write slots)`);
+  }
 }
 
 export async function runRateGuarantee(o: RateGuaranteeOptions): Promise<{ runs: RateGuaranteeRun[]; csv: string; svg: string }> {
@@ -87,7 +102,11 @@ export async function runRateGuarantee(o: RateGuaranteeOptions): Promise<{ runs:
 
 function one(scheduler: "cyclic" | "fifo", o: RateGuaranteeOptions): RateGuaranteeRun {
   // 47 whole chunks (~12 s), looped: no partial chunk at the loop point.
-  const rig = new StreamRig({ files: [{ name: "stream18", bytes: chunkBytes(STREAM_RATE, PERIOD_NS) * 47, rateBps: STREAM_RATE }], policy: scheduler, seed: o.seed });
+  const costs = costModel(o.costModel ?? "flat");
+  const rig = new StreamRig({
+    files: [{ name: "stream18", bytes: chunkBytes(STREAM_RATE, PERIOD_NS) * 47, rateBps: STREAM_RATE }], policy: scheduler, seed: o.seed,
+    edit: (cfg) => { cfg.costs = costs; },
+  });
   try {
     return measure(rig, scheduler, o);
   } finally {
@@ -118,7 +137,7 @@ function measure(rig: StreamRig, scheduler: "cyclic" | "fifo", o: RateGuaranteeO
     });
   };
   rig.run(o.writeStartNs, scheduler);
-  nextWrite();
+  for (let i = 0; i < (o.writesInFlight ?? 1); i++) nextWrite();
   rig.run(o.durationNs, scheduler);
   const flow = rig.machine.client!.flow("10.0.0.2:6000");
   const started = rig.streams[s].id >= 0;

@@ -95,7 +95,7 @@ export function boot(): void {
     store<u32>(e + 8, CHUNK / 512);
   }
   let mac = dmaAlloc(8, 8);
-  distribInit(new FakeNic(), mac, 0x0a000001);
+  distribInit(new FakeNic(), mac, 0x0a000001, 4, false);
   epoch = now();
   kcheckEq("stream 0 admitted", <u64>distribStart(file, mac, 0x0a000002, 5000, 6000, true), 0);
   threadPeriodic("distrib", PERIOD_NS, PERIOD_NS / 4, distribPeriod, epoch);
