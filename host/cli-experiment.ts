@@ -55,14 +55,16 @@ export function experimentCommand(): Command {
     .addOption(new Option("--duration <time>", "virtual time to run (1s to 24h)").argParser(cliArg(timeIn(1e9, MAX_DURATION_NS))).default(90_000_000_000, "90s"))
     .addOption(new Option("--write-start <time>", "when the uploader starts (before --duration)").argParser(cliArg(timeIn(0, MAX_DURATION_NS))).default(30_000_000_000, "30s"))
     .option("--writes-in-flight <n>", `upload writes of 10 MB kept in flight (1 to ${MAX_WRITES_IN_FLIGHT})`, cliArg(countIn(1, MAX_WRITES_IN_FLIGHT)), 1)
+    .option("--bsd-busy", "BSD also runs a CPU-bound process and cron (HiTactix's guarantee should not change)")
     .addOption(costModelOption())
     .option("--out <dir>", "where the CSV and SVG go", "results")
     .option("--seed <n>", "seed (0 to 4294967295)", cliArg(parseSeed), 1)
     .option("--json", "one JSON object on the last line")
-    .action((o: { scheduler: string; duration: number; writeStart: number; writesInFlight: number; costModel: CostModelName; out: string; seed: number; json?: boolean }) => reportingFaults(async () => {
+    .action((o: { scheduler: string; duration: number; writeStart: number; writesInFlight: number; costModel: CostModelName; out: string; seed: number; json?: boolean;
+      bsdBusy?: boolean }) => reportingFaults(async () => {
       const schedulers = o.scheduler === "both" ? ["cyclic", "fifo"] as const : [o.scheduler as "cyclic" | "fifo"];
       const opts = { schedulers: [...schedulers], durationNs: o.duration, writeStartNs: o.writeStart, writesInFlight: o.writesInFlight, costModel: o.costModel,
-        outDir: o.out, seed: o.seed, log: (s: string) => console.log(s) };
+        outDir: o.out, seed: o.seed, bsdBusy: o.bsdBusy, log: (s: string) => console.log(s) };
       checkRateGuarantee(opts);
       const r = await runRateGuarantee(opts);
       console.log(`wrote ${r.csv} and ${r.svg}`);
@@ -84,18 +86,19 @@ export function experimentCommand(): Command {
     .option("--stream-table <n>", `HiTactix's distribution table (1 to ${HTX_MAX_STREAMS}; default ${HTX_DEFAULT_STREAMS})`, cliArg(countIn(1, HTX_MAX_STREAMS)))
     .addOption(new Option("--tx-path <path>", "HiTactix's transmit path: fast (a doorbell per tick, checksum offload) or 2002 (a doorbell per frame, software UDP checksum)").choices(["fast", "2002"]).default("fast"))
     .addOption(new Option("--file-lengths <kind>", "file lengths: uniform (drawn, 0.5-1.5x 16 chunks, uploaded in random order) or equal (back to back in stream order)").choices(["uniform", "equal"]).default("uniform"))
+    .option("--bsd-busy", "BSD also runs a CPU-bound process and cron (HiTactix's sent rates should not change)")
     .addOption(costModelOption())
     .option("--out <dir>", "where the CSV and SVG go", "results")
     .option("--seed <n>", "seed (0 to 4294967295)", cliArg(parseSeed), 1)
     .option("--json", "one JSON object on the last line")
     .action((o: { streams: [number, number]; step: number; rate: number; seeds?: [number, number]; streamTable?: number; txPath: "fast" | "2002";
-      fileLengths: "uniform" | "equal"; costModel: CostModelName; out: string; seed: number; json?: boolean }) => reportingFaults(async () => {
+      fileLengths: "uniform" | "equal"; costModel: CostModelName; out: string; seed: number; json?: boolean; bsdBusy?: boolean }) => reportingFaults(async () => {
       const counts: number[] = [];
       for (let n = o.streams[0]; n <= o.streams[1]; n += o.step) counts.push(n);
       const seeds = o.seeds ? Array.from({ length: o.seeds[1] - o.seeds[0] + 1 }, (_, i) => o.seeds![0] + i) : undefined;
       if (seeds && seeds.length > 64) throw new Error(`fast-io: ${seeds.length} seeds: at most 64 in one run`);
       const opts = { streams: counts, rateBps: o.rate, outDir: o.out, seed: o.seed, seeds, streamTable: o.streamTable, txPath: o.txPath,
-        fileLengths: o.fileLengths, costModel: o.costModel, log: (s: string) => console.log(s) };
+        fileLengths: o.fileLengths, costModel: o.costModel, bsdBusy: o.bsdBusy, log: (s: string) => console.log(s) };
       checkFastIo(opts);
       const r = await runFastIo(opts);
       const f = (s: { median: number; min: number; max: number }): string => `${s.median.toFixed(1)} Mbit/s (min ${s.min.toFixed(1)}, max ${s.max.toFixed(1)})`;

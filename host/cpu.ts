@@ -107,6 +107,7 @@ export class Cpu {
   extra = 0;
   private readonly dispatchH: Handler;
   private readonly doneH: Handler;
+  private readonly resumeH: Handler;
   private dispatchQueued = false;
   /** The engine that runs this CPU's processes, if its kernel has any. */
   user: UserMode | undefined;
@@ -127,6 +128,11 @@ export class Cpu {
     this.windows = new LoadWindows(windowNs);
     this.dispatchH = sched.handler(`cpu${id}.dispatch`, () => this.dispatch());
     this.doneH = sched.handler(`cpu${id}.done`, () => this.runDone());
+    this.resumeH = sched.handler(`cpu${id}.user`, () => {
+      if (this.state !== "idle") return;
+      if (this.user !== undefined && this.deliverable() === 0 && this.user.wants()) this.enterUser();
+      else this.kick();
+    });
   }
 
   /**
@@ -297,7 +303,10 @@ export class Cpu {
     }
     if (this.sched.now < end) this.sched.runUntil(end); // events due by the end of user mode
     this.state = "idle";
-    this.kick();
+    // User mode stopped at the end of the run the host asked for (the scheduler's
+    // horizon) with the process still selected: it resumes there, at the next run.
+    if (this.deliverable() === 0 && this.user!.wants() && !this.sched.halted) this.sched.at(this.sched.now, this.resumeH);
+    else this.kick();
   }
 
   /**

@@ -149,6 +149,22 @@ export class Scheduler {
   runUntil(limit: number): number {
     this.stopped = false;
     const start = this.events;
+    const outer = this.horizon === Infinity;
+    if (outer) this.horizon = limit;
+    try {
+      this.loop(limit);
+    } finally {
+      if (outer) this.horizon = Infinity;
+    }
+    if (!this.stopped && !this.halted && limit !== Infinity && this.evTime < limit) this.evTime = this.cur = limit;
+    return this.events - start;
+  }
+
+  /** The limit of the outermost runUntil in progress (Infinity when none): code that
+   *  runs ahead inside an event (a CPU in user mode, host/proc/engine.ts) stops there. */
+  horizon = Infinity;
+
+  private loop(limit: number): void {
     while (this.n > 0 && this.time[0] <= limit && !this.stopped && !this.halted) {
       const t = this.time[0];
       const h = this.fn[0];
@@ -160,8 +176,6 @@ export class Scheduler {
       if (this.sink !== undefined) this.sink(t, h, a);
       h.fn(a);
     }
-    if (!this.stopped && !this.halted && limit !== Infinity && this.evTime < limit) this.evTime = this.cur = limit;
-    return this.events - start;
   }
 
   /** Fold extra facts (not events) into the trace hash, e.g. console bytes. */

@@ -7,7 +7,8 @@
 // that session (blocking while requests are outstanding; 0 when none is). Requests:
 //   start FILE IP:PORT [loop] [noadmit] [mac XX:XX:XX:XX:XX:XX] [sport N]
 //         FILE is the index in the stream volume's directory, as "#N" or "N"
-//         -> "ok start ID" | "error start REASON"
+//         -> "ok start ID" ("ok start ID past-admission" when noadmit started a stream
+//         admission control would have refused) | "error start REASON"
 //   stop ID                        -> "ok stop ID"
 //   stats ID                       -> "ok stats ID BYTES LATE"
 //   write DISK LBA BYTES\n<BYTES of data, in this write or the following ones>
@@ -21,7 +22,7 @@
 // Interface: htxInit(), htxIntr() from irq(IRQ_IPI), htxOpen() -> session or -errno,
 // htxRead/htxWrite/htxClose/htxReadable (dev.ts), htx* counters (kstat.ts)
 
-import { MBOX_BSD_TO_HTX, MBOX_HTX_TO_BSD } from "../../common/memmap";
+import { MBOX_BSD_TO_HTX, MBOX_HTX_TO_BSD, BSD_HIGH_BASE } from "../../common/memmap";
 import {
   MSG_PING, MSG_PONG, MSG_REPLY, MSG_STREAM_START, MSG_STREAM_STOP, MSG_WRITE, MSG_STATS, FLAG_LOOP, FLAG_NO_ADMISSION,
   ERR_NO_SUCH_FILE, ERR_ADMISSION, ERR_TABLE_FULL, ERR_NO_SUCH_STREAM, ERR_NOT_MOUNTED, ERR_BAD_REQUEST, ERR_NO_MEMORY,
@@ -103,8 +104,7 @@ export function htxInit(): void {
     reqs[i] = r;
   }
   poolUnits = UPLOAD_POOL / UPLOAD_UNIT;
-  pool = heap.alloc(<usize>UPLOAD_POOL + 4096);
-  pool = (pool + 4095) & ~4095;
+  pool = <usize>BSD_HIGH_BASE; // high memory: the kernel's own pages, outside its heap
   unitUsed = new StaticArray<bool>(<i32>poolUnits);
 }
 
@@ -351,7 +351,10 @@ function reply(seq: u32, result: i32, reason: u32, raw: u32): void {
   if (result < 0) {
     htxErrors++;
     out.byte(32).lit(reasonText(reason, k));
-  } else if (k == K_START) out.byte(32).u(<u64>result);
+  } else if (k == K_START) {
+    out.byte(32).u(<u64>result);
+    if (reason == ERR_ADMISSION) out.lit(" past-admission"); // started as asked, against admission's verdict
+  }
   else if (k == K_STOP) out.byte(32).u(r.id);
   else if (k == K_STATS) out.byte(32).u(r.id).byte(32).u(<u64>raw).byte(32).u(reason);
   else if (k == K_WRITE) out.byte(32).u(r.id);

@@ -26,8 +26,9 @@ export const NCALLOUT: i32 = 64;
 export const TTY_BUF: u32 = 8192;
 /** Kernel statistics text, bytes. */
 export const KSTAT_MAX: u32 = 2048;
-/** Upload data waiting for HiTactix's disk I/O thread (DMA-able), and its unit. */
-export const UPLOAD_POOL: u32 = 16 << 20;
+/** Upload data waiting for HiTactix's disk I/O thread, in BSD's high memory (DMA-able,
+ *  common/memmap.ts), and its unit: room for a dozen of the paper's 10 MB writes. */
+export const UPLOAD_POOL: u32 = 128 << 20;
 export const UPLOAD_UNIT: u32 = 256 << 10;
 /** Longest path a system call takes. */
 export const PATH_MAX_K: u32 = 1024;

@@ -87,6 +87,10 @@ export interface FastIoOptions {
   costModel?: CostModelName;
   /** A cost table of one's own (overrides costModel; scripts/fig10-factors.mjs). */
   costs?: CostTable;
+  /** Who drives HiTactix (setup.ts): BSD userland (default) or the host stand-in. */
+  driver?: "bsd" | "host";
+  /** BSD also runs a CPU-bound process and cron meanwhile. */
+  bsdBusy?: boolean;
   log?: (s: string) => void;
 }
 
@@ -198,7 +202,7 @@ export async function runFastIo(o: FastIoOptions): Promise<FastIoResult> {
   for (const seed of seeds) {
     const mine: FastIoPoint[] = [];
     for (const n of o.streams) {
-      const p = point(n, seed, o);
+      const p = await point(n, seed, o);
       mine.push(p);
       points.push(p);
       table.append([[seed, p.streams, p.requestedMbps, p.started, p.refused, p.refusedReason ?? "", p.pastAdmission,
@@ -272,7 +276,7 @@ async function writeFigure(svg: string, points: FastIoPoint[], seeds: number): P
   });
 }
 
-function point(n: number, seed: number, o: FastIoOptions): FastIoPoint {
+async function point(n: number, seed: number, o: FastIoOptions): Promise<FastIoPoint> {
   const warm = o.warmNs ?? 2_000_000_000;
   const measure = o.measureNs ?? 3_000_000_000;
   // Whole chunks: a partial last chunk would take a whole period and lower the
@@ -290,23 +294,24 @@ function point(n: number, seed: number, o: FastIoOptions): FastIoPoint {
   const volumeIndex = new Array<number>(n);
   order.forEach((stream, k) => { volumeIndex[stream] = k; });
   const costs = o.costs ?? costModel(o.costModel ?? "flat");
-  const rig = new StreamRig({
+  const rig = await StreamRig.create({
     files: order.map((i) => streamFiles[i]), policy: "cyclic", seed,
     edit: (cfg) => {
       cfg.costs = costs;
       cfg.cpus[1].bootArgs[BOOT_HTX_NSTREAM] = o.streamTable ?? 0;
       cfg.cpus[1].bootArgs[BOOT_HTX_TX_PATH] = o.txPath === "2002" ? HTX_TX_2002 : HTX_TX_FAST;
     },
+    driver: o.driver, bsdBusy: o.bsdBusy,
   });
   try {
     rig.boot();
     for (let i = 0; i < n; i++) rig.start(volumeIndex[i], 6000 + i, { loop: true, noAdmission: true });
     // Every start is answered before the measurement starts.
     const b = rig.machine.board;
-    const asked = b.sched.now;
+    const asked = rig.time;
     while (rig.streams.some((s) => s.id === -1)) {
-      if (b.sched.now - asked > 1_000_000_000) throw new Error(`fast-io: HiTactix did not answer ${rig.streams.filter((s) => s.id === -1).length} stream starts within 1 s`);
-      rig.run(b.sched.now + 10_000_000, `${n} streams`);
+      if (rig.time - asked > 1_000_000_000) throw new Error(`fast-io: HiTactix did not answer ${rig.streams.filter((s) => s.id === -1).length} stream starts within 1 s`);
+      rig.run(rig.time + 10_000_000, `${n} streams`);
     }
     const refused = rig.streams.filter((s) => s.id === -2);
     const started = n - refused.length;

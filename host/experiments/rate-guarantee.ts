@@ -1,7 +1,8 @@
 // Experiment: rate guarantee under upload (PAPER.md section 5, Fig. 11-13).
 // One stream of 18 MB/s; from `writeStart` on, an uploader keeps `writesInFlight`
-// ~10 MB writes in flight (default 1; through the mailbox, as BSD's HiTactix driver
-// would), rotating over the disks. The writer's concurrency is the pressure FIFO
+// ~10 MB writes in flight (default 1), rotating over the disks. BSD's userland drives
+// it all through the HiTactix driver (streamctl, then the upload program; setup.ts),
+// unless `driver` is "host" (the host stand-in on the mailbox). The writer's concurrency is the pressure FIFO
 // suffers from: with one write in flight a FIFO disk serves the stream's read between
 // two writes; a 2002 kernel's write-behind cache flushing several buffers at once
 // queues several (README: the writer's pressure). The measurement client counts the stream's bytes per 1 s and 10 ms window;
@@ -37,6 +38,10 @@ export interface RateGuaranteeOptions {
   writesInFlight?: number;
   /** CPU cost model (host/costs.ts): "flat" (default) or "p6". */
   costModel?: CostModelName;
+  /** Who drives HiTactix (setup.ts): BSD userland (default) or the host stand-in. */
+  driver?: "bsd" | "host";
+  /** BSD also runs a CPU-bound process and cron meanwhile. */
+  bsdBusy?: boolean;
   log?: (s: string) => void;
 }
 
@@ -82,7 +87,7 @@ export async function runRateGuarantee(o: RateGuaranteeOptions): Promise<{ runs:
   const table = new CsvFile(csv, ["scheduler", "time_s", "sent_MBps", "write_MBps"]);
   const runs: RateGuaranteeRun[] = [];
   for (const s of o.schedulers) {
-    const r = one(s, o);
+    const r = await one(s, o);
     runs.push(r);
     table.append(Array.from({ length: seconds }, (_, t) => [r.scheduler, t, r.sentMBps[t] ?? 0, r.writeMBps[t] ?? 0]));
   }
@@ -100,12 +105,13 @@ export async function runRateGuarantee(o: RateGuaranteeOptions): Promise<{ runs:
   return { runs, csv, svg };
 }
 
-function one(scheduler: "cyclic" | "fifo", o: RateGuaranteeOptions): RateGuaranteeRun {
+async function one(scheduler: "cyclic" | "fifo", o: RateGuaranteeOptions): Promise<RateGuaranteeRun> {
   // 47 whole chunks (~12 s), looped: no partial chunk at the loop point.
   const costs = costModel(o.costModel ?? "flat");
-  const rig = new StreamRig({
+  const rig = await StreamRig.create({
     files: [{ name: "stream18", bytes: chunkBytes(STREAM_RATE, PERIOD_NS) * 47, rateBps: STREAM_RATE }], policy: scheduler, seed: o.seed,
     edit: (cfg) => { cfg.costs = costs; },
+    driver: o.driver, bsdBusy: o.bsdBusy,
   });
   try {
     return measure(rig, scheduler, o);
@@ -119,25 +125,15 @@ function measure(rig: StreamRig, scheduler: "cyclic" | "fifo", o: RateGuaranteeO
   rig.boot(); // SCSI, mount, calibration, link
   const s = rig.start(0, 6000, { loop: true });
   const writeBytes = o.writeBytes ?? 10_000_000;
-  const sectors = Math.ceil(writeBytes / 512);
   const writesPerSecond: number[] = [];
   let written = 0;
-  let k = 0;
-  const nextWrite = (): void => {
-    const disk = k % 3;
-    const lba = UPLOAD_LBA + Math.floor(k / 3) * sectors;
-    k++;
-    rig.write(disk, lba, sectors, (ok, t) => {
-      if (ok) {
-        written += sectors * 512;
-        const sec = Math.floor(t / 1e9);
-        writesPerSecond[sec] = (writesPerSecond[sec] ?? 0) + (sectors * 512) / 1e6;
-      }
-      if (t < o.durationNs) nextWrite();
-    });
-  };
   rig.run(o.writeStartNs, scheduler);
-  for (let i = 0; i < (o.writesInFlight ?? 1); i++) nextWrite();
+  rig.upload({ bytes: writeBytes, inFlight: o.writesInFlight ?? 1, lba: UPLOAD_LBA, disks: 3, untilNs: o.durationNs }, (ok, bytes, t) => {
+    if (!ok) return;
+    written += bytes;
+    const sec = Math.floor(t / 1e9);
+    writesPerSecond[sec] = (writesPerSecond[sec] ?? 0) + bytes / 1e6;
+  });
   rig.run(o.durationNs, scheduler);
   const flow = rig.machine.client!.flow("10.0.0.2:6000");
   const started = rig.streams[s].id >= 0;

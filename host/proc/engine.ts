@@ -241,7 +241,7 @@ export class ProcessEngine implements UserMode {
   run(): void {
     for (;;) {
       const pid = this.curproc();
-      if (pid === 0 || this.cpu.deliverable() !== 0 || this.board.sched.halted) return;
+      if (pid === 0 || this.cpu.deliverable() !== 0 || this.board.sched.halted || this.cpu.localTime() > this.board.sched.horizon) return;
       const p = this.procs.get(pid);
       if (!p || p.status === "dead") throw new Error(`process engine: the kernel selected pid ${pid}, which has no live address space`);
       if (pid !== this.lastPid) {
@@ -319,9 +319,17 @@ export class ProcessEngine implements UserMode {
     if (this.board.sched.nextTime <= t) this.board.sched.runUntil(t);
   }
 
+  /** Whether user mode must stop now: an interrupt is due here, the kernel chose
+   *  another process, the board is off, or the run the host asked for has reached its
+   *  end (the scheduler's horizon: user mode resumes there at the next run). */
+  private mustStop(p: Proc): boolean {
+    const s = this.board.sched;
+    return this.cpu.deliverable() !== 0 || this.curproc() !== p.pid || s.halted || this.cpu.localTime() > s.horizon;
+  }
+
   /** The metered count at which the process must look at the board again. */
   private preemptAt(p: Proc): bigint {
-    const next = this.board.sched.nextTime;
+    const next = Math.min(this.board.sched.nextTime, this.board.sched.horizon);
     if (next === Infinity) return MAX_PREEMPT;
     const now = this.cpu.localTime();
     const ahead = next > now ? nsToCycles(this.costs, next - now) + 1 : 1;
@@ -388,7 +396,7 @@ export class ProcessEngine implements UserMode {
         throw e;
       }
       if (p.status === "dead") throw new ProcExit(); // the call killed its own process
-      if (this.curproc() !== p.pid || this.cpu.deliverable() !== 0 || this.board.sched.halted) {
+      if (this.mustStop(p)) {
         p.stash = r;
         this.suspend(p);
         return 0;
@@ -412,7 +420,7 @@ export class ProcessEngine implements UserMode {
     }
     this.fold(p);
     this.catchUp();
-    if (this.cpu.deliverable() !== 0 || this.curproc() !== p.pid || this.board.sched.halted) {
+    if (this.mustStop(p)) {
       this.suspend(p);
       return;
     }
