@@ -70,6 +70,49 @@ describe("the HiTactix driver, from BSD userland", () => {
     expect(sent).toBeGreaterThan(0);
   });
 
+  it("malformed and impossible requests get a clear error each, and the driver and HiTactix go on", async () => {
+    const r = await rig();
+    r.run(3 * S);
+    const bad = [
+      "streamctl start 99 10.0.0.2:6000", // no such file
+      "streamctl start 0 10.0.0.999:6000", // not an address
+      "streamctl start 0 10.0.0.2:0",
+      "streamctl start 0 10.0.0.2:6000 mac 02:00",
+      "streamctl start 0 10.0.0.2:6000 sport 70000",
+      "streamctl start zero 10.0.0.2:6000",
+      "streamctl start",
+      "streamctl frobnicate",
+      "streamctl stop -1",
+      "streamctl stop 7",
+      "streamctl stats 99999",
+      "upload -b 4096 -c 1 -d 1 -l 99999999999", // past a 32-bit LBA
+      "upload -b 4096 -c 1 -d 1 -l 4000000000", // past the disk's end: HiTactix's write fails
+      "upload -b 4096 -c 1 -d 1 -l 4000000000 -n 17",
+    ];
+    for (const l of bad) r.type(l + "; echo status $?");
+    r.type("streamctl ping; echo status $?");
+    r.type("streamctl start 0 10.0.0.2:6000 mac 02:00:00:00:00:02; echo status $?");
+    r.run(6 * S);
+    const out = r.out();
+    if (process.env.SHOW) console.log(out);
+    const statuses = [...out.matchAll(/status (\d+)/g)].map((x) => Number(x[1]));
+    expect(statuses.length).toBe(bad.length + 2);
+    // Every bad request failed (1, or 2 for a usage error), the last two succeeded.
+    for (let i = 0; i < bad.length; i++) expect(statuses[i], bad[i]).toBeGreaterThan(0);
+    expect(statuses.slice(-2)).toEqual([0, 0]);
+    expect(out).toContain("error start no-such-file");
+    expect(out).toContain("error stop no-such-stream");
+    expect(out).toMatch(/streamctl: start 0 10\.0\.0\.999:6000: invalid argument/);
+    expect(out).toContain("error write disk-error");
+    expect(out).toContain("upload: bad -b");
+    expect(out).toContain("ok ping");
+    expect(out).toContain("ok start 0");
+    const flow = r.m.client!.flow("10.0.0.2:6000")!;
+    expect(flow.mismatches).toBe(0);
+    expect(flow.dataBytes).toBeGreaterThan(0);
+    expect(r.m.board.cpus.map((c) => c.report)).toEqual([undefined, undefined]);
+  });
+
   it("upload writes land on HiTactix's disks, in turn, as non-real-time requests", async () => {
     const r = await rig();
     r.run(3 * S);
