@@ -20,7 +20,7 @@
 
 import {
   IRQ_TIMER, IRQ_IPI, IRQ_TTY, IRQ_SCSI, BOOT_TICK_NS, BOOT_CMDLINE_ADDR, BOOT_CMDLINE_LEN, BOOT_EPOCH_LO, BOOT_EPOCH_HI,
-  BOOT_SEED, SYSCTL_BASE, SYSCTL_POWEROFF,
+  BOOT_SEED, SYSCTL_BASE, SYSCTL_POWEROFF, SCSI2_BASE,
 } from "../common/platform";
 import { SYSBUF_SIZE, TRAP_STACK, TRAP_NOMEM, SIGKILL } from "../common/bsd-abi";
 import { cpuId, bootArg } from "../guest-lib/cpu";
@@ -70,7 +70,7 @@ export function boot(): void {
   setPoweroff(powerOff);
   clockInit(hz, (<u64>bootArg(me, BOOT_EPOCH_HI) << 32) | <u64>bootArg(me, BOOT_EPOCH_LO));
   onTick(vfsTick);
-  sdInit(sdReady);
+  sdInit(SCSI2_BASE, sdReady);
 }
 
 function sdReady(ok: bool): void {

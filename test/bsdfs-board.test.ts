@@ -53,7 +53,7 @@ describe("bsdfs on the board", () => {
     m.close();
     expect(m.board.cpus[1].report, "the guest CPU stopped on a fault").toBeUndefined();
     expect(fails).toEqual([]);
-    expect(done).toBe("ktest: DONE 14 0");
+    expect(done).toBe("ktest: DONE 15 0");
     console.log("bsdfs in a guest (virtual time):", values);
     expect(values.waits).toBeGreaterThan(10); // the calls really waited for the disk
     expect(values.commits).toBeGreaterThanOrEqual(1);

@@ -8,13 +8,13 @@
 // SYNCHRONIZE CACHE(10). Requests wait in a queue while the driver's command slots are
 // all in use. At bring-up the disk's capacity comes from READ CAPACITY(10).
 //
-// Interface: sdInit(onReady(ok)), sdIntr() from irq(IRQ_SCSI), sd (the BlockDevice),
-// sdBlocks, sdErrors
+// Interface: sdInit(base, onReady(ok)) (base: the controller's register window,
+// SCSI2_BASE in the kernel; test/guests/bsdfs-test.ts uses the first controller),
+// sdIntr() from irq(IRQ_SCSI), sd (the BlockDevice), sdBlocks, sdErrors
 
 import { BlockDevice, BlkReq, blkDone, BLK_READ, BLK_WRITE } from "../fs/blkio";
 import { BSIZE } from "../../common/bsdfs";
 import { symInitAt, symIntr, symSetDone, symRead, symWrite, symSubmit } from "../../guest-lib/drivers/sym53c8xx";
-import { SCSI2_BASE } from "../../common/platform";
 import { cputs, cputu, kprint } from "../../guest-lib/console";
 
 const TARGET: u32 = 0;
@@ -45,7 +45,7 @@ class SdDevice extends BlockDevice {
 
 export const sd = new SdDevice();
 
-export function sdInit(ready: (ok: bool) => void): void {
+export function sdInit(base: u32, ready: (ok: bool) => void): void {
   onReady = ready;
   syncCdb = heap.alloc(16);
   memory.fill(syncCdb, 0, 16);
@@ -55,7 +55,7 @@ export function sdInit(ready: (ok: bool) => void): void {
   store<u8>(capCdb, 0x25); // READ CAPACITY(10)
   capData = heap.alloc(16);
   symSetDone(scsiDone);
-  symInitAt(SCSI2_BASE, busReady);
+  symInitAt(base, busReady);
 }
 
 export function sdIntr(): void {

@@ -125,16 +125,7 @@ export function doSyscall(nr: i32, a0: i64, a1: i64, a2: i64, a3: i64, a4: i64, 
       let f = fdGet(p, a0);
       if (f < 0) return -E_BADF;
       if (files[f].type != F_INODE) return 0;
-      // The commit's number is kept across restarts: wait for that one.
-      if (!p.syncing) {
-        let s = vfsSyncStart();
-        if (s < 0) return s;
-        p.syncSeq = <u64>s;
-        p.syncing = true;
-      }
-      let r = vfsSyncDone(p.syncSeq);
-      if (r != SYS_BLOCK) p.syncing = false;
-      return r;
+      return syncWait(p);
     }
     case SYS_FTRUNCATE: {
       let f = fdGet(p, a0);
@@ -190,20 +181,27 @@ export function doSyscall(nr: i32, a0: i64, a1: i64, a2: i64, a3: i64, a4: i64, 
       // As BSD's reboot(2) without RB_NOSYNC: the file system's last writes are made
       // durable first (the caller sleeps until they are), then the board powers off.
       if (p.pid != 1) return -E_PERM;
-      if (!p.syncing) {
-        let s = vfsSyncStart();
-        if (s < 0) return s;
-        p.syncSeq = <u64>s;
-        p.syncing = true;
-      }
-      let r = vfsSyncDone(p.syncSeq);
+      let r = syncWait(p);
       if (r == SYS_BLOCK) return r;
-      p.syncing = false;
       poweroff(<u32>a0);
       return 0;
     }
   }
   return -E_NOSYS;
+}
+
+/** Start a commit of the file system and wait until it is durable: SYS_BLOCK while it
+ *  is not. The commit's number is kept across the call's restarts: it waits for that one. */
+function syncWait(p: Proc): i64 {
+  if (!p.syncing) {
+    let s = vfsSyncStart();
+    if (s < 0) return s;
+    p.syncSeq = <u64>s;
+    p.syncing = true;
+  }
+  let r = vfsSyncDone(p.syncSeq);
+  if (r != SYS_BLOCK) p.syncing = false;
+  return r;
 }
 
 function openat(p: Proc, dirfd: i64, len: u32, oflags: u32, fdflags: u32, rights: u64): i64 {

@@ -285,35 +285,28 @@ export function makeWasiImports(engine: ProcessEngine, p: Proc): ProcImports {
   // Everything the shim marshals over KernelFd, wrapped as a system call.
   for (const name of Object.keys(w)) preview1[name] = wrap((...a: unknown[]) => (w[name] as (...x: unknown[]) => number)(...a));
 
+  // argv and environ are the kernel's (spawn gave them): fetched on each call, then
+  // laid out by the shim.
+  const fromStrings = (name: string, nr: number, field: "args" | "env") =>
+    wrap((p0: number, p1: number) => {
+      shim[field] = strings(nr);
+      return (w[name] as (a: number, b: number) => number)(p0, p1);
+    });
+  const clock = (res: 0 | 1) => (id: number, out: number) => {
+    const r = sys(SYS_CLOCK, id, res);
+    if (r < 0) return -r;
+    dv().setBigUint64(out, BigInt(r), true);
+    return 0;
+  };
+  const clockTime = clock(0);
+
   Object.assign(preview1, {
-    args_sizes_get: wrap((argc: number, size: number) => {
-      shim.args = strings(SYS_ARGS);
-      return (w.args_sizes_get as (a: number, b: number) => number)(argc, size);
-    }),
-    args_get: wrap((argv: number, buf: number) => {
-      shim.args = strings(SYS_ARGS);
-      return (w.args_get as (a: number, b: number) => number)(argv, buf);
-    }),
-    environ_sizes_get: wrap((count: number, size: number) => {
-      shim.env = strings(SYS_ENVIRON);
-      return (w.environ_sizes_get as (a: number, b: number) => number)(count, size);
-    }),
-    environ_get: wrap((env: number, buf: number) => {
-      shim.env = strings(SYS_ENVIRON);
-      return (w.environ_get as (a: number, b: number) => number)(env, buf);
-    }),
-    clock_time_get: wrap((id: number, _precision: bigint, out: number) => {
-      const r = sys(SYS_CLOCK, id, 0);
-      if (r < 0) return -r;
-      dv().setBigUint64(out, BigInt(r), true);
-      return 0;
-    }),
-    clock_res_get: wrap((id: number, out: number) => {
-      const r = sys(SYS_CLOCK, id, 1);
-      if (r < 0) return -r;
-      dv().setBigUint64(out, BigInt(r), true);
-      return 0;
-    }),
+    args_sizes_get: fromStrings("args_sizes_get", SYS_ARGS, "args"),
+    args_get: fromStrings("args_get", SYS_ARGS, "args"),
+    environ_sizes_get: fromStrings("environ_sizes_get", SYS_ENVIRON, "env"),
+    environ_get: fromStrings("environ_get", SYS_ENVIRON, "env"),
+    clock_time_get: wrap((id: number, _precision: bigint, out: number) => clockTime(id, out)),
+    clock_res_get: wrap(clock(1)),
     poll_oneoff: wrap((inPtr: number, outPtr: number, n: number, neventsPtr: number) => {
       if (n === 0) return E_INVAL;
       const bytes = n * SUBSCRIPTION_SIZE;

@@ -1,7 +1,7 @@
 // Test guest (CPU 1, which owns the SCSI controller on the default board): BSDFS
 // (guest-bsd/fs/) inside a kernel, over the sym53c8xx driver and the emulated disk at
 // SCSI ID 0, every completion arriving later from an interrupt, exactly as the BSD
-// kernel will use it. Also the reference for the kernel's adapter: SymFsDevice below.
+// kernel uses it, through the kernel's own block device (guest-bsd/dev/sd.ts).
 //
 // The host puts a file system on the disk image (/etc/motd and /big hold a pattern,
 // byte i = (i * 7 + (i >> 8) + seed) & 255, seeds 1 and 2). The guest mounts it, reads
@@ -12,12 +12,11 @@
 // same call again, from its interrupt handler, never from inside the hook.
 // Reports through ktest lines (VALUE: times per phase in virtual ns, FS counters).
 
-import { IRQ_SCSI } from "../../common/platform";
+import { IRQ_SCSI, SCSI_BASE } from "../../common/platform";
 import { now } from "../../guest-lib/cpu";
 import { kprint } from "../../guest-lib/console";
 import { kcheck, kcheckEq, kvalue, kdone } from "../../guest-lib/ktest";
-import { symInit, symIntr, symSubmit, symRead, symWrite, symSetDone } from "../../guest-lib/drivers/sym53c8xx";
-import { BlkReq, BlockDevice, blkDone, BLK_READ, BLK_WRITE } from "../../guest-bsd/fs/blkio";
+import { sd, sdInit, sdIntr, sdErrors } from "../../guest-bsd/dev/sd";
 import {
   fsInit, fsSetWakeup, fsSetClock, fsOpen, fsRead, fsWrite, fsStat, fsRename, fsUnlink, fsMkdir, fsIput, fsSync,
   fsSyncDone, fsUnmount, fsStats, FS_WAIT,
@@ -26,60 +25,13 @@ import { fsMount } from "../../guest-bsd/fs/mount";
 import { fsFsck } from "../../guest-bsd/fs/fsck";
 import {
   O_CREAT, O_TRUNC, ST_SIZE, STAT_SIZE, FSS_READS, FSS_WRITES, FSS_COMMITS, FSS_WAITS, FSS_LOGGED, FSSTATS_SIZE,
-  SECTORS_PER_BLOCK,
 } from "../../common/bsdfs";
 
-const TARGET: u32 = 0;
 const BIG: u32 = 2000000; // /big's size (the host makes it)
 const OUT: u32 = 1 << 20;
 
-// ---- The block device: FS blocks over the SCSI driver --------------------------------
-
-const NSLOT: u32 = 64; // > the driver's 48 command slots
-const slots = new StaticArray<BlkReq | null>(NSLOT);
-let queueHead: BlkReq | null = null; // requests waiting for a driver slot
-let queueTail: BlkReq | null = null;
-let syncCdb: usize = 0;
-let scsiErrors: u32 = 0;
-
-class SymFsDevice extends BlockDevice {
-  blocks: u32 = 16384; // 64 MiB (the host's image)
-  capacity(): u32 { return this.blocks; }
-  start(req: BlkReq): void {
-    req.next = null;
-    if (queueTail) queueTail!.next = req; else queueHead = req;
-    queueTail = req;
-    pump();
-  }
-}
-
-/** Hand queued requests to the driver while it has free slots. */
-function pump(): void {
-  while (queueHead) {
-    let req = queueHead!;
-    let c: u32 = 0;
-    while (c < NSLOT && unchecked(slots[c]) != null) c++;
-    if (c == NSLOT) return;
-    unchecked(slots[c] = req);
-    let lba = <u64>req.block * SECTORS_PER_BLOCK;
-    let ok = req.op == BLK_READ ? symRead(TARGET, lba, SECTORS_PER_BLOCK, req.data, c)
-      : req.op == BLK_WRITE ? symWrite(TARGET, lba, SECTORS_PER_BLOCK, req.data, c)
-      : symSubmit(TARGET, syncCdb, 10, 0, 0, false, c); // SYNCHRONIZE CACHE(10)
-    if (!ok) { unchecked(slots[c] = null); return; } // no driver slot: later
-    queueHead = req.next;
-    if (!queueHead) queueTail = null;
-  }
-}
-
-function scsiDone(cookie: u32, status: u32, key: u32, asc: u32, ascq: u32, info: u32): void {
-  let req = unchecked(slots[cookie]);
-  unchecked(slots[cookie] = null);
-  if (!req) return;
-  if (status != 0) scsiErrors++;
-  req.status = status;
-  blkDone(req);
-  pump();
-}
+// The block device is the BSD kernel's own (guest-bsd/dev/sd.ts), here over the
+// first controller.
 
 // ---- The "kernel": issue a call, wait for the hook on FS_WAIT, issue it again ---------
 
@@ -163,7 +115,7 @@ function step(): bool {
     kvalue("commits", load<u64>(stats + FSS_COMMITS));
     kvalue("logged", load<u64>(stats + FSS_LOGGED));
     kvalue("waits", load<u64>(stats + FSS_WAITS));
-    kcheckEq("no SCSI errors", scsiErrors, 0);
+    kcheckEq("no SCSI errors", sdErrors, 0);
     kdone();
   }
   else return false;
@@ -180,23 +132,21 @@ export function boot(): void {
   buf = heap.alloc(65536);
   stat = heap.alloc(STAT_SIZE);
   stats = heap.alloc(FSSTATS_SIZE);
-  syncCdb = heap.alloc(16);
-  store<u8>(syncCdb, 0x35); // SYNCHRONIZE CACHE(10): the rest zero (the whole disk)
-  fsInit(512, 128, 64, new SymFsDevice());
-  fsSetWakeup(wake);
-  fsSetClock(clock);
-  symSetDone(scsiDone);
-  symInit(ready);
+  sdInit(SCSI_BASE, ready);
 }
 
-function ready(): void {
-  kprint("bsdfs-test: bus ready");
+function ready(ok: bool): void {
+  kcheck("the disk's capacity", ok);
+  fsInit(512, 128, 64, sd);
+  fsSetWakeup(wake);
+  fsSetClock(clock);
+  kprint("bsdfs-test: disk ready");
   phaseStart = now();
   run();
 }
 
 export function irq(vector: u32): void {
   if (vector != <u32>IRQ_SCSI) return;
-  symIntr();
+  sdIntr();
   if (woken) run();
 }
