@@ -157,7 +157,9 @@ export const MSG_STREAM_STOP = 5; // a0 = stream id
 // Upload write (non-real-time): a0 = disk, a1 = LBA, a2 = sectors, a3 = physical
 // address of the data. Reply when the whole write is on the disk.
 export const MSG_WRITE = 6;
-export const MSG_STATS = 7; // a0 = stream id: reply a0 = bytes sent (low 32), a1 = late reads
+// A stream's counters: a0 = stream id. Reply a0 = 0, a1 = late reads, a2/a3 = bytes
+// sent (low, high 32 bits); kept after the stream stops, until its slot is reused.
+export const MSG_STATS = 7;
 
 export const FLAG_LOOP = 1;
 export const FLAG_NO_ADMISSION = 2; // experiments: start even past admission (find the disk limit)

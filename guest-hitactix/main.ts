@@ -67,7 +67,7 @@ function scsiReady(): void {
 }
 
 function mounted(ok: bool): void {
-  if (!ok) return; // the reason is on the console; streams are refused (not mounted)
+  if (!ok) { setMounted(false); return; } // the reason is on the console; starts are refused (not mounted)
   calibrate(NDISK, sfsSectors, calibrated);
 }
 

@@ -33,7 +33,13 @@ import { Thread, threadEvent, threadRun } from "./isosched";
 const BSD_CPU: u32 = 0;
 const NWRITE: u32 = 16;
 
-export let mounted: bool = false;
+// The stream volume: MOUNT_PENDING from boot until HiTactix has mounted and calibrated
+// its disks (a start that arrives meanwhile waits in the ring, and the requests behind
+// it), then MOUNT_READY, or MOUNT_FAILED (starts are refused: not mounted).
+const MOUNT_PENDING: u32 = 0;
+const MOUNT_READY: u32 = 1;
+const MOUNT_FAILED: u32 = 2;
+let mountState: u32 = MOUNT_PENDING;
 export let serviceThread: Thread | null = null;
 let held: bool = false; // a request taken from the ring that could not be finished yet
 let hType: u32 = 0, hSeq: u32 = 0;
@@ -42,6 +48,8 @@ let pendingReplies: u32 = 0; // replies we owe but could not send (ring full)
 let prSeq = new StaticArray<u32>(64);
 let prA0 = new StaticArray<i32>(64);
 let prA1 = new StaticArray<u32>(64);
+let prA2 = new StaticArray<u32>(64);
+let prA3 = new StaticArray<u32>(64);
 let writes = new StaticArray<BlkReq | null>(NWRITE);
 let writeBusy = new StaticArray<bool>(NWRITE);
 let mac: usize = 0;
@@ -60,7 +68,8 @@ export function serviceInit(): void {
 }
 
 export function setMounted(ok: bool): void {
-  mounted = ok;
+  mountState = ok ? MOUNT_READY : MOUNT_FAILED;
+  if (serviceThread) serviceIntr(); // a start may be waiting for this
 }
 
 function onStreamEnded(i: u32): void {
@@ -81,21 +90,24 @@ function maxLba(f: StreamFile): u64 {
 }
 
 /** Queue a reply; sent at once if the ring has room, else with the next wakeup. */
-function reply(seq: u32, a0: i32, a1: u32): void {
-  if (pendingReplies == 0 && mboxSend(MBOX_HTX_TO_BSD, MSG_REPLY, seq, <u32>a0, a1, 0, 0)) {
+function reply(seq: u32, a0: i32, a1: u32, a2: u32 = 0, a3: u32 = 0): void {
+  if (pendingReplies == 0 && mboxSend(MBOX_HTX_TO_BSD, MSG_REPLY, seq, <u32>a0, a1, a2, a3)) {
     sendIpi(BSD_CPU);
     return;
   }
   assert(pendingReplies < 64, "service: too many replies owed");
   prSeq[pendingReplies] = seq; prA0[pendingReplies] = a0; prA1[pendingReplies] = a1;
+  prA2[pendingReplies] = a2; prA3[pendingReplies] = a3;
   pendingReplies++;
 }
 
 function flushReplies(): void {
   let sent: u32 = 0;
-  while (sent < pendingReplies && mboxSend(MBOX_HTX_TO_BSD, MSG_REPLY, prSeq[sent], <u32>prA0[sent], prA1[sent], 0, 0)) sent++;
+  while (sent < pendingReplies && mboxSend(MBOX_HTX_TO_BSD, MSG_REPLY, prSeq[sent], <u32>prA0[sent], prA1[sent], prA2[sent], prA3[sent])) sent++;
   if (sent == 0) return;
-  for (let i = sent; i < pendingReplies; i++) { prSeq[i - sent] = prSeq[i]; prA0[i - sent] = prA0[i]; prA1[i - sent] = prA1[i]; }
+  for (let i = sent; i < pendingReplies; i++) {
+    prSeq[i - sent] = prSeq[i]; prA0[i - sent] = prA0[i]; prA1[i - sent] = prA1[i]; prA2[i - sent] = prA2[i]; prA3[i - sent] = prA3[i];
+  }
   pendingReplies -= sent;
   sendIpi(BSD_CPU);
 }
@@ -126,6 +138,7 @@ function handle(): bool {
     if (!mboxSend(MBOX_HTX_TO_BSD, MSG_PONG, hSeq, hArgs[0] + 1, 0, 0, 0)) return false;
     sendIpi(BSD_CPU);
   } else if (hType == MSG_STREAM_START) {
+    if (mountState == MOUNT_PENDING) return false;
     startStream();
   } else if (hType == MSG_STREAM_STOP) {
     let id = hArgs[0];
@@ -143,9 +156,14 @@ function handle(): bool {
     r.cookie = <u32>slot | (hSeq << 8);
     diskioSubmit(r);
   } else if (hType == MSG_STATS) {
+    // A slot that has held a stream keeps its counters after the stop (ringBytes: its
+    // ring is kept for reuse); one that never has is no stream.
     let id = hArgs[0];
-    if (id >= tableSize) reply(hSeq, -1, ERR_NO_SUCH_STREAM);
-    else reply(hSeq, <i32>(<u32>streams[id].bytesSent), streams[id].lateReads);
+    if (id >= tableSize || streams[id].ringBytes == 0) reply(hSeq, -1, ERR_NO_SUCH_STREAM);
+    else {
+      let b = streams[id].bytesSent;
+      reply(hSeq, 0, streams[id].lateReads, <u32>b, <u32>(b >> 32));
+    }
   } else {
     reply(hSeq, -1, ERR_BAD_REQUEST);
   }
@@ -153,7 +171,7 @@ function handle(): bool {
 }
 
 function startStream(): void {
-  if (!mounted) { reply(hSeq, -1, ERR_NOT_MOUNTED); return; }
+  if (mountState != MOUNT_READY) { reply(hSeq, -1, ERR_NOT_MOUNTED); return; }
   let fi = hArgs[0];
   if (fi >= sfsFiles) { reply(hSeq, -1, ERR_NO_SUCH_FILE); return; }
   let f = sfsFile(fi);

@@ -1,7 +1,7 @@
 // `hitactix bsd ...`: the BSD side of the board.
 //
-//   hitactix bsd exec [--seed 1] [--until 1h] [--system-disk IMG] [--env NAME=VALUE]...
-//                     [--verbose] [--json] PROG [ARGS...]
+//   hitactix bsd exec [--seed 1] [--until 1h] [--system-disk IMG] [--disk D0 D1 D2 --]
+//                     [--env NAME=VALUE]... [--verbose] [--json] PROG [ARGS...]
 //
 // Boots the board (BSD on CPU 0 with its system disk, HiTactix on CPU 1) with init in
 // its one-program mode (`init -x PROG ARGS`): PROG runs as a BSD process with the
@@ -16,7 +16,8 @@
 // and given to the program, then end of file (virtual time must not depend on when a
 // host's bytes arrive). A terminal gives end of file at once.
 // The system disk is a copy of build/system.img in memory unless --system-disk names an
-// image file, which the run then changes (its /tmp, what the program writes).
+// image file, which the run then changes (its /tmp, what the program writes). --disk
+// gives HiTactix's stream disks, as `run --disk` does (end the list with --).
 // The run's own report goes to stderr: the virtual time, the cycles the program ran,
 // those the kernel spent on its behalf, and its system calls (--json: one JSON object).
 // Exit 124 if the program is still running at --until; 3 if a CPU stopped on a fault.
@@ -92,7 +93,7 @@ async function readStdin(): Promise<Uint8Array> {
   return new Uint8Array(Buffer.concat(chunks));
 }
 
-interface ExecOptions { seed: number; until: number; systemDisk?: string; verbose?: boolean; json?: boolean; env: string[] }
+interface ExecOptions { seed: number; until: number; systemDisk?: string; disk?: string[]; verbose?: boolean; json?: boolean; env: string[] }
 
 async function execAction(prog: string, args: string[], o: ExecOptions): Promise<void> {
   const cfg = defaultBoard();
@@ -100,6 +101,10 @@ async function execAction(prog: string, args: string[], o: ExecOptions): Promise
   if (o.systemDisk) {
     if (!existsSync(o.systemDisk)) throw new Error(`--system-disk ${o.systemDisk}: no such image (build one with hitactix fs mkfs, or omit the option)`);
     cfg.scsi2 = { cpu: 0, disks: [{ image: o.systemDisk }] };
+  }
+  if (o.disk && cfg.scsi) {
+    for (const d of o.disk) if (!existsSync(d)) throw new Error(`--disk ${d}: no such image (make one with hitactix disk create)`);
+    cfg.scsi.disks = o.disk.map((image) => ({ image }));
   }
   const image = o.systemDisk ?? cfg.scsi2!.disks[0].image!;
   const onDisk = prog.startsWith("/") && systemDiskHas(image, prog);
@@ -166,6 +171,7 @@ export function bsdCommand(): Command {
     .option("--seed <n>", "seed of every random choice in the simulation", cliArg(parseSeed), 1)
     .addOption(new Option("--until <time>", "virtual time to give up at").argParser(cliArg(timeIn(1, MAX_UNTIL_NS))).default(3600e9, "1h"))
     .option("--system-disk <image>", "use this system disk image (changed by the run) instead of a copy of build/system.img")
+    .option("--disk <images...>", "HiTactix's stream disk images, in SCSI ID order (end the list with --)")
     .option("--env <NAME=VALUE>", "an environment variable for the program (repeatable)", (v: string, acc: string[]) => {
       if (!/^[^=]+=/.test(v)) throw new InvalidArgumentError(`"${v}" is not NAME=VALUE`);
       return [...acc, v];

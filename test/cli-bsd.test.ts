@@ -4,6 +4,8 @@
 import { describe, it, expect } from "vitest";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { root } from "./helpers.js";
 import { nodeWasiRunner, makeText, USERLAND } from "./wasi-conformance.js";
 
@@ -31,5 +33,25 @@ describe("hitactix bsd exec", () => {
     const missing = spawnSync("node", [bin, "bsd", "exec", "/bin/no-such-program"], { input: "" });
     expect(missing.status).toBe(1);
     expect(missing.stderr.toString()).toContain("/bin/no-such-program: no such file on the system disk or on the host");
+  });
+
+  it("--disk gives HiTactix stream disks: a start made before HiTactix has mounted them waits, stats follow the stream", () => {
+    const dir = mkdtempSync(join(tmpdir(), "bsd-exec-disk-"));
+    const disks = ["d0.img", "d1.img", "d2.img"].map((d) => join(dir, d));
+    for (const d of disks) expect(spawnSync("node", [bin, "disk", "create", d, "--size", "256M"]).status).toBe(0);
+    writeFileSync(join(dir, "movie.mpg"), Buffer.alloc(3_000_000, 7));
+    expect(spawnSync("node", [bin, "disk", "import", ...disks, "movie", join(dir, "movie.mpg"), "--rate", "8.8Mbps"]).status).toBe(0);
+    const script = "streamctl stats 0; streamctl start 0 10.0.0.2:6000; sleep 1; streamctl stats 0; streamctl stop 0; streamctl stats 0; streamctl stats 1";
+    const r = spawnSync("node", [bin, "bsd", "exec", "--disk", ...disks, "--", "/bin/sh", "-c", script], { input: "" });
+    const lines = r.stdout.toString().trim().split("\n");
+    expect(lines[0]).toBe("error stats no-such-stream"); // answered at once: nothing has used slot 0
+    expect(lines[1]).toBe("ok start 0"); // sent at ~0.3 s, answered once HiTactix is ready
+    const during = Number(/^ok stats 0 (\d+) 0$/.exec(lines[2])![1]);
+    expect(during).toBeGreaterThan(0.2 * 1.1e6); // its first chunk takes a period to read: ~0.45 s of the 1 s
+    expect(lines[3]).toBe("ok stop 0");
+    const after = Number(/^ok stats 0 (\d+) 0$/.exec(lines[4])![1]); // kept after the stop
+    expect(after).toBeGreaterThanOrEqual(during);
+    expect(lines[5]).toBe("error stats no-such-stream");
+    expect(r.status).toBe(1); // the failed stats
   });
 });

@@ -42,7 +42,7 @@ describe("stream service", () => {
     expect(data(8002)).toBe(chunkBytes(30e6, P) * 8);
     // Stop stream 0; it sends nothing afterwards.
     let stopped = false;
-    rig.peer.request(MSG_STREAM_STOP, [rig.streams[0].id], (res) => { stopped = res === 0; });
+    rig.peer!.request(MSG_STREAM_STOP, [rig.streams[0].id], (res) => { stopped = res === 0; });
     rig.run(rig.machine.board.sched.now + 300_000_000);
     expect(stopped).toBe(true);
     const at = data(8000);

@@ -331,13 +331,13 @@ function resend(): void {
 /** IPI from HiTactix: replies, and room in the ring for what waited. */
 export function htxIntr(): void {
   while (mboxRecv(MBOX_HTX_TO_BSD)) {
-    if (rxType == MSG_REPLY || rxType == MSG_PONG) reply(rxSeq, rxType == MSG_PONG ? 0 : <i32>rxArg(0), rxArg(1), rxArg(0));
+    if (rxType == MSG_REPLY || rxType == MSG_PONG) reply(rxSeq, rxType == MSG_PONG ? 0 : <i32>rxArg(0), rxArg(1), (<u64>rxArg(3) << 32) | rxArg(2));
   }
   mboxDone(MBOX_HTX_TO_BSD, HTX_CPU);
   resend();
 }
 
-function reply(seq: u32, result: i32, reason: u32, raw: u32): void {
+function reply(seq: u32, result: i32, reason: u32, bytes: u64): void {
   let r: Req | null = null;
   for (let i: i32 = 0; i < NREQ; i++) if (reqs[i].inUse && reqs[i].sent && reqs[i].seq == seq) { r = reqs[i]; break; }
   if (r == null) return; // not ours (a stale reply)
@@ -356,7 +356,7 @@ function reply(seq: u32, result: i32, reason: u32, raw: u32): void {
     if (reason == ERR_ADMISSION) out.lit(" past-admission"); // started as asked, against admission's verdict
   }
   else if (k == K_STOP) out.byte(32).u(r.id);
-  else if (k == K_STATS) out.byte(32).u(r.id).byte(32).u(<u64>raw).byte(32).u(reason);
+  else if (k == K_STATS) out.byte(32).u(r.id).byte(32).u(bytes).byte(32).u(reason);
   else if (k == K_WRITE) out.byte(32).u(r.id);
   out.byte(10);
   s.lineLen[slot] = out.len;
