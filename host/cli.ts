@@ -19,11 +19,13 @@
 // Exit codes: 0 done, 1 bad input or an error, 3 a guest fault stopped a CPU, 130/143
 // interrupted.
 
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { costModel, COST_MODELS, type CostModelName } from "./costs.js";
 import { Command, Option } from "commander";
 import { openSync, writeSync, closeSync } from "node:fs";
 import { buildMachineAsync } from "./machine.js";
-import { defaultBoard } from "./config.js";
+import { defaultBoard, packageRoot } from "./config.js";
 import { cliArg, timeIn, parseSeed, parseProbability, factorIn, parseMediumError, type MediumErrorSpec } from "./units.js";
 import { diskCommand } from "./cli-disk.js";
 import { experimentCommand } from "./cli-experiment.js";
@@ -143,7 +145,9 @@ async function runAction(o: RunOptions): Promise<void> {
 
 export function buildProgram(): Command {
   const program = new Command();
-  program.name("hitactix").description("Emulated testbed of the HiTactix-BSD stream server").showHelpAfterError().enablePositionalOptions();
+  const pkg = JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version: string };
+  program.name("hitactix").description("Emulated testbed of the HiTactix-BSD stream server").version(pkg.version)
+    .showHelpAfterError().enablePositionalOptions();
 
   program
     .command("run")

@@ -164,7 +164,7 @@ function link(d1: u32, p1: usize, l1: u32, d2: u32, p2: usize, l2: u32): i32 {
   let found = dirLookup(pino, pp, lastName, lastLen);
   if (found < 0) return <i32>found;
   if (found > 0) return -EEXIST;
-  if (lastSlash) return -ENOTDIR;
+  if (lastSlash) return -ENOENT; // "new/" names a directory that does not exist (as Linux says)
   let t = nowNs();
   pp = imodify(pino);
   if (pp == 0) return bioErr;

@@ -17,7 +17,7 @@
 import { EXEC_MAX, ARG_MAX, NOFILE, PATH_MAX_K } from "./param";
 import { Proc, procs, procAlloc, procFree, memGrow } from "./proc";
 import { setRunnable, sleep, wakeup } from "./sched";
-import { fileDup, fdFile } from "./file";
+import { fileDup, fdFile, files, F_INODE } from "./file";
 import { vfsLookup, vfsRead, vfsSize, vfsRoot, resKind, resIno, resIsDir, R_INODE } from "./vfs";
 import { E_INVAL, E_NOEXEC, E_2BIG, E_NOMEM, E_AGAIN, E_ISDIR, E_BADF, SYS_BLOCK } from "../../common/bsd-abi";
 import { cputs, cputu, cputc, kprint } from "../../guest-lib/console";
@@ -130,6 +130,10 @@ function makeChild(caller: Proc, path: usize, pathLen: u32): i64 {
     if (f < 0) { procFree(c); return -E_BADF; }
     fileDup(f);
     c.fds[<i32>i] = f;
+    // A directory given as descriptor 3 or above is one of the child's preopens (WASI
+    // programs find them by fd_prestat_get from 3 up): how init -r gives a program
+    // another directory as its "/".
+    if (i >= 3 && files[f].type == F_INODE && files[f].isDir) files[f].preopen = true;
   }
   let nameLen = min<u32>(pathLen, 63);
   memory.copy(c.name, path + pathLen - nameLen, nameLen);

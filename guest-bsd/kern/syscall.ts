@@ -13,7 +13,7 @@ import {
   SYS_FTRUNCATE, SYS_FUTIMES, SYS_UTIMESAT, SYS_RENUMBER, SYS_FDFLAGS, SYS_CLOCK, SYS_POLL, SYS_RANDOM, SYS_YIELD,
   SYS_ARGS, SYS_ENVIRON, SYS_MEMGROW, SYS_SPAWN, SYS_WAIT, SYS_KILL, SYS_GETPID, SYS_LINKAT, SYS_SOCK, SYS_PIPE,
   SYS_REBOOT,
-  E_BADF, E_INVAL, E_NOSYS, E_NOTDIR, E_ISDIR, E_SPIPE, E_NFILE, E_NOTSUP, E_PERM, E_MFILE,
+  E_BADF, E_INVAL, E_NOSYS, E_NOTCAPABLE, E_NOTSOCK, E_NOTDIR, E_ISDIR, E_SPIPE, E_NFILE, E_NOTSUP, E_PERM, E_MFILE,
   FT_UNKNOWN, FT_CHAR_DEVICE, FT_DIRECTORY, FT_REGULAR, O_DIRECTORY,
   FDFLAG_APPEND, FDFLAG_NONBLOCK, RIGHT_FD_READ, RIGHT_FD_WRITE,
 } from "../../common/bsd-abi";
@@ -51,13 +51,35 @@ function fdGet(p: Proc, fd: i64): i32 {
   return f;
 }
 
-/** The directory inode a *at call is relative to, or -errno. */
-function dirOf(p: Proc, fd: i64): i64 {
+/** The directory inode a *at call's `path` is relative to, or -errno. */
+function dirOf(p: Proc, fd: i64, path: usize, len: u32): i64 {
   let f = fdGet(p, fd);
   if (f < 0) return -E_BADF;
   let file = files[f];
   if (file.type != F_INODE || !file.isDir) return -E_NOTDIR;
+  if (!beneath(path, len)) return -E_NOTCAPABLE;
   return <i64>file.ino;
+}
+
+/** WASI's sandbox: a path is resolved beneath its directory descriptor. An absolute
+ *  path, or one whose ".." components climb above that directory, is refused
+ *  (ENOTCAPABLE, as wasmtime answers). With no symbolic links the lexical check is the
+ *  whole check: a ".." always leads to the directory the path came through. */
+function beneath(path: usize, len: u32): bool {
+  if (len > 0 && load<u8>(path) == 47) return false;
+  let depth: i32 = 0;
+  let i: u32 = 0;
+  while (i < len) {
+    while (i < len && load<u8>(path + i) == 47) i++;
+    if (i >= len) break;
+    let s = i;
+    while (i < len && load<u8>(path + i) != 47) i++;
+    let n = i - s;
+    if (n == 2 && load<u8>(path + s) == 46 && load<u8>(path + s + 1) == 46) {
+      if (--depth < 0) return false;
+    } else if (!(n == 1 && load<u8>(path + s) == 46)) depth++;
+  }
+  return true;
 }
 
 export function doSyscall(nr: i32, a0: i64, a1: i64, a2: i64, a3: i64, a4: i64, a5: i64): i64 {
@@ -83,7 +105,7 @@ export function doSyscall(nr: i32, a0: i64, a1: i64, a2: i64, a3: i64, a4: i64, 
     case SYS_SEEK: return seek(p, a0, a1, <u32>a2);
     case SYS_FSTAT: return fstat(p, a0, sysbuf);
     case SYS_STATAT: {
-      let d = dirOf(p, a0);
+      let d = dirOf(p, a0, sysbuf, <u32>a1);
       if (d < 0) return d;
       let r = vfsLookup(<u32>d, sysbuf, <u32>a1);
       if (r < 0) return r;
@@ -95,7 +117,8 @@ export function doSyscall(nr: i32, a0: i64, a1: i64, a2: i64, a3: i64, a4: i64, 
       let file = files[f];
       let type: u32 = file.type == F_DEV ? devFiletype(file.dev, file.writable) : file.type == F_PIPE ? FT_UNKNOWN : file.isDir ? FT_DIRECTORY : FT_REGULAR;
       let flags: u32 = (file.append ? FDFLAG_APPEND : 0) | (file.nonblock ? FDFLAG_NONBLOCK : 0);
-      return <i64>(type | (flags << 8));
+      // The open mode rides above: readable 1 << 16, writable 1 << 17 (the host's rights).
+      return <i64>(type | (flags << 8) | ((file.readable ? 1 : 0) << 16) | ((file.writable ? 1 : 0) << 17));
     }
     case SYS_PRESTAT: {
       let f = fdGet(p, a0);
@@ -109,13 +132,13 @@ export function doSyscall(nr: i32, a0: i64, a1: i64, a2: i64, a3: i64, a4: i64, 
       if (files[f].type != F_INODE) return -E_NOTDIR;
       return vfsReaddir(files[f].ino, <u64>a1, sysbuf);
     }
-    case SYS_MKDIRAT: { let d = dirOf(p, a0); return d < 0 ? d : vfsMkdir(<u32>d, sysbuf, <u32>a1); }
-    case SYS_UNLINKAT: { let d = dirOf(p, a0); return d < 0 ? d : vfsUnlink(<u32>d, sysbuf, <u32>a1); }
-    case SYS_RMDIRAT: { let d = dirOf(p, a0); return d < 0 ? d : vfsRmdir(<u32>d, sysbuf, <u32>a1); }
+    case SYS_MKDIRAT: { let d = dirOf(p, a0, sysbuf, <u32>a1); return d < 0 ? d : vfsMkdir(<u32>d, sysbuf, <u32>a1); }
+    case SYS_UNLINKAT: { let d = dirOf(p, a0, sysbuf, <u32>a1); return d < 0 ? d : vfsUnlink(<u32>d, sysbuf, <u32>a1); }
+    case SYS_RMDIRAT: { let d = dirOf(p, a0, sysbuf, <u32>a1); return d < 0 ? d : vfsRmdir(<u32>d, sysbuf, <u32>a1); }
     case SYS_RENAMEAT: case SYS_LINKAT: {
-      let d1 = dirOf(p, a0);
+      let d1 = dirOf(p, a0, sysbuf, <u32>a1);
       if (d1 < 0) return d1;
-      let d2 = dirOf(p, a2);
+      let d2 = dirOf(p, a2, sysbuf + SYSBUF_PATH2, <u32>a3);
       if (d2 < 0) return d2;
       return nr == SYS_RENAMEAT
         ? vfsRename(<u32>d1, sysbuf, <u32>a1, <u32>d2, sysbuf + SYSBUF_PATH2, <u32>a3)
@@ -141,15 +164,16 @@ export function doSyscall(nr: i32, a0: i64, a1: i64, a2: i64, a3: i64, a4: i64, 
       return files[f].type == F_INODE ? vfsUtimes(files[f].ino, <u64>a1, <u64>a2, <u32>a3) : 0;
     }
     case SYS_UTIMESAT: {
-      let d = dirOf(p, a0);
+      let d = dirOf(p, a0, sysbuf, <u32>a1);
       if (d < 0) return d;
       let r = vfsLookup(<u32>d, sysbuf, <u32>a1);
       if (r < 0) return r;
       return resKind == R_INODE ? vfsUtimes(resIno, <u64>a2, <u64>a3, <u32>a4 & 0xffff) : 0;
     }
     case SYS_RENUMBER: {
+      // WASI's renumber: both descriptors must be open (unlike dup2, `to` is not made).
       let f = fdGet(p, a0);
-      if (f < 0 || a1 < 0 || a1 >= <i64>NOFILE) return -E_BADF;
+      if (f < 0 || fdGet(p, a1) < 0) return -E_BADF;
       if (a0 == a1) return 0;
       let old = p.fds[<i32>a1];
       p.fds[<i32>a1] = f;
@@ -160,6 +184,7 @@ export function doSyscall(nr: i32, a0: i64, a1: i64, a2: i64, a3: i64, a4: i64, 
     case SYS_FDFLAGS: {
       let f = fdGet(p, a0);
       if (f < 0) return -E_BADF;
+      if ((a1 & ~<i64>(FDFLAG_APPEND | FDFLAG_NONBLOCK)) != 0) return -E_INVAL; // only these two change
       files[f].append = (a1 & FDFLAG_APPEND) != 0;
       files[f].nonblock = (a1 & FDFLAG_NONBLOCK) != 0;
       return 0;
@@ -175,7 +200,7 @@ export function doSyscall(nr: i32, a0: i64, a1: i64, a2: i64, a3: i64, a4: i64, 
     case SYS_WAIT: return procWait(p, <i32>a0, <u32>a1, sysbuf);
     case SYS_KILL: return procKill(<i32>a0, <i32>a1);
     case SYS_GETPID: return (<i64>p.ppid << 32) | <i64>p.pid;
-    case SYS_SOCK: return -E_NOTSUP;
+    case SYS_SOCK: return fdGet(p, a0) < 0 ? -E_BADF : -E_NOTSOCK; // no sockets yet
     case SYS_PIPE: return pipe(p);
     case SYS_REBOOT: {
       // As BSD's reboot(2) without RB_NOSYNC: the file system's last writes are made
@@ -205,8 +230,11 @@ function syncWait(p: Proc): i64 {
 }
 
 function openat(p: Proc, dirfd: i64, len: u32, oflags: u32, fdflags: u32, rights: u64): i64 {
-  let d = dirOf(p, dirfd);
+  let d = dirOf(p, dirfd, sysbuf, len);
   if (d < 0) return d;
+  // Synchronous writes (DSYNC, RSYNC, SYNC) are not implemented: refused, not ignored
+  // (a program can fall back to fd_sync).
+  if ((fdflags & ~(FDFLAG_APPEND | FDFLAG_NONBLOCK)) != 0) return -E_NOTSUP;
   let r = vfsOpen(<u32>d, sysbuf, len, oflags);
   if (r < 0) return r;
   let wantRead = (rights & <u64>RIGHT_FD_READ) != 0 || rights == 0;
@@ -215,7 +243,7 @@ function openat(p: Proc, dirfd: i64, len: u32, oflags: u32, fdflags: u32, rights
   if (resKind == R_INODE) {
     // vfsOpen took a reference on the inode: it goes with the file, or back now.
     let dir = resIsDir;
-    if (dir && wantWrite) { vfsRelease(resIno); return -E_ISDIR; }
+    if (dir && wantWrite) { vfsRelease(resIno); return -E_ISDIR; } // with O_DIRECTORY too, as on Linux
     if (!dir && (oflags & O_DIRECTORY) != 0) { vfsRelease(resIno); return -E_NOTDIR; }
     f = fileAlloc(F_INODE);
     if (f < 0) { vfsRelease(resIno); return -E_NFILE; }
@@ -231,7 +259,7 @@ function openat(p: Proc, dirfd: i64, len: u32, oflags: u32, fdflags: u32, rights
   }
   let file = files[f];
   file.readable = wantRead;
-  file.writable = wantWrite;
+  file.writable = wantWrite && !file.isDir;
   file.append = (fdflags & FDFLAG_APPEND) != 0;
   file.nonblock = (fdflags & FDFLAG_NONBLOCK) != 0;
   let fd = fdAlloc(p, f);
@@ -244,6 +272,7 @@ function seek(p: Proc, fd: i64, off: i64, whence: u32): i64 {
   if (f < 0) return -E_BADF;
   let file = files[f];
   if (file.type != F_INODE) return -E_SPIPE;
+  if (file.isDir) return -E_ISDIR;
   if (whence > 2) return -E_INVAL;
   let base: i64 = whence == 0 ? 0 : whence == 1 ? <i64>file.off : vfsSize(file.ino);
   if (base < 0) return base; // -errno or SYS_BLOCK from the size

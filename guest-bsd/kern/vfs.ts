@@ -265,6 +265,8 @@ export function vfsTruncate(ino: u32, size: u64): i64 { return wait(<i64>fsTrunc
 
 /** WASI fst_flags: ATIM 1, ATIM_NOW 2, MTIM 4, MTIM_NOW 8 (the file system's SET_* are the same bits). */
 export function vfsUtimes(ino: u32, atim: u64, mtim: u64, flags: u32): i64 {
+  // fstflags: ATIM 1, ATIM_NOW 2, MTIM 4, MTIM_NOW 8; a time both given and "now" is EINVAL.
+  if ((flags & 3) == 3 || (flags & 12) == 12) return -E_INVAL;
   return wait(<i64>fsSetTimes(ino, atim, mtim, flags & 15));
 }
 

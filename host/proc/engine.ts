@@ -43,6 +43,10 @@ import { makeWasiImports, type ProcImports } from "./wasi.js";
 import { asyncifyData } from "./instrument.js";
 import { SYSBUF_SIZE, SYS_BLOCK, SYS_EXIT, TRAP_TRAP, TRAP_STACK } from "../../common/bsd-abi.js";
 
+/** A system call's argument: a number, or a bigint where 64 bits matter (times). */
+type Arg = number | bigint;
+const SYS_BLOCK_BIG = BigInt(SYS_BLOCK);
+
 /** A compiled, instrumented program and what the engine needs to know of it. */
 export interface LoadedProgram {
   module: WebAssembly.Module;
@@ -347,9 +351,14 @@ export class ProcessEngine implements UserMode {
   }
 
   /** One system call into the kernel; throws WouldBlock on SYS_BLOCK. */
-  sys(p: Proc, nr: number, a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0): number {
-    const r = Number(this.kernelCall(p, () => this.kernel.syscall(nr, BigInt(a0), BigInt(a1), BigInt(a2), BigInt(a3), BigInt(a4), BigInt(a5))));
-    if (r === SYS_BLOCK) throw WOULD_BLOCK;
+  sys(p: Proc, nr: number, a0: Arg = 0, a1: Arg = 0, a2: Arg = 0, a3: Arg = 0, a4: Arg = 0, a5: Arg = 0): number {
+    return Number(this.sys64(p, nr, a0, a1, a2, a3, a4, a5));
+  }
+
+  /** The same, with the 64-bit result (times in ns need all their bits). */
+  sys64(p: Proc, nr: number, a0: Arg = 0, a1: Arg = 0, a2: Arg = 0, a3: Arg = 0, a4: Arg = 0, a5: Arg = 0): bigint {
+    const r = this.kernelCall(p, () => this.kernel.syscall(nr, BigInt(a0), BigInt(a1), BigInt(a2), BigInt(a3), BigInt(a4), BigInt(a5)));
+    if (r === SYS_BLOCK_BIG) throw WOULD_BLOCK;
     return r;
   }
 

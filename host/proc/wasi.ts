@@ -32,7 +32,7 @@ import {
   SYS_FDSTAT, SYS_PRESTAT, SYS_READDIR, SYS_MKDIRAT, SYS_UNLINKAT, SYS_RMDIRAT, SYS_RENAMEAT, SYS_FSYNC,
   SYS_FTRUNCATE, SYS_FUTIMES, SYS_UTIMESAT, SYS_RENUMBER, SYS_FDFLAGS, SYS_CLOCK, SYS_POLL, SYS_RANDOM, SYS_YIELD,
   SYS_ARGS, SYS_ENVIRON, SYS_MEMGROW, SYS_SPAWN, SYS_WAIT, SYS_KILL, SYS_GETPID, SYS_LINKAT, SYS_SOCK, SYS_PIPE, SYS_REBOOT,
-  FT_CHAR_DEVICE, E_INVAL, E_NAMETOOLONG, E_FAULT,
+  FT_CHAR_DEVICE, FT_DIRECTORY, FT_REGULAR, E_INVAL, E_NAMETOOLONG, E_FAULT,
 } from "../../common/bsd-abi.js";
 
 export interface ProcImports {
@@ -40,9 +40,18 @@ export interface ProcImports {
   attach(memory: WebAssembly.Memory): void;
 }
 
-/** All rights but seek/tell for character devices (wasi-libc's isatty tests them). */
-const ALL_RIGHTS = (1n << 30n) - 1n;
-const NO_SEEK = ALL_RIGHTS & ~((1n << 2n) | (1n << 5n)); // fd_seek, fd_tell
+// Rights (WASI preview 1's capability bits), reported as wasmtime reports them; they are
+// not a second permission system here: the kernel checks a descriptor's open mode and
+// type, and fd_fdstat_set_rights is ENOTSUP (as in wasmtime; rights are gone in later WASI).
+const R = (bit: number): bigint => 1n << BigInt(bit);
+const R_FD_READ = R(1), R_FD_WRITE = R(6);
+const ALL_RIGHTS = (1n << 30n) - 1n; // every right preview 1 defines (bits 0-29)
+/** A directory's: path operations (bits 9-18, 20, 24-26), readdir (14), its own stat and
+ *  times (21, 23). */
+const DIR_RIGHTS = R(9) | R(10) | R(11) | R(12) | R(13) | R(14) | R(15) | R(16) | R(17) | R(18) | R(20) | R(21) | R(23) | R(24) | R(25) | R(26);
+/** What a directory passes on to what is opened through it: its own and a file's (0-8,
+ *  21-23, 27). */
+const DIR_INHERIT = DIR_RIGHTS | R(0) | R_FD_READ | R(2) | R(3) | R(4) | R(5) | R_FD_WRITE | R(7) | R(8) | R(21) | R(22) | R(23) | R(27);
 const SUBSCRIPTION_SIZE = 48;
 const EVENT_SIZE = 32;
 
@@ -65,7 +74,7 @@ export function makeWasiImports(engine: ProcessEngine, p: Proc): ProcImports {
   let memory: WebAssembly.Memory;
   const u8 = (): Uint8Array => new Uint8Array(memory.buffer);
   const dv = (): DataView => new DataView(memory.buffer);
-  const sys = (nr: number, ...a: number[]): number => engine.sys(p, nr, ...a);
+  const sys = (nr: number, ...a: Array<number | bigint>): number => engine.sys(p, nr, ...a);
   const kbuf = (): Uint8Array => engine.sysbufView();
 
   /** Copy bytes into SYSBUF at `at` (charged). */
@@ -174,16 +183,25 @@ export function makeWasiImports(engine: ProcessEngine, p: Proc): ProcImports {
       const r = sys(SYS_FDSTAT, this.fd);
       if (r < 0) return { ret: -r, fdstat: null };
       const type = r & 0xff;
+      const readable = (r & (1 << 16)) !== 0, writable = (r & (1 << 17)) !== 0;
       const st = new wasi.Fdstat(type, (r >> 8) & 0xff);
-      st.fs_rights_base = type === FT_CHAR_DEVICE ? NO_SEEK : ALL_RIGHTS;
-      st.fs_rights_inherited = ALL_RIGHTS;
+      if (type === FT_DIRECTORY) {
+        st.fs_rights_base = DIR_RIGHTS;
+        st.fs_rights_inherited = DIR_INHERIT;
+      } else if (type === FT_REGULAR) {
+        st.fs_rights_base = ALL_RIGHTS & ~(readable ? 0n : R_FD_READ) & ~(writable ? 0n : R_FD_WRITE);
+        st.fs_rights_inherited = st.fs_rights_base;
+      } else { // a terminal, a device, a pipe: a stream (no seek/tell, which isatty tests)
+        st.fs_rights_base = (readable ? R_FD_READ : 0n) | (writable ? R_FD_WRITE : 0n);
+        st.fs_rights_inherited = st.fs_rights_base;
+      }
       return { ret: 0, fdstat: st };
     }
     override fd_fdstat_set_flags(flags: number): number {
       return -sys(SYS_FDFLAGS, this.fd, flags);
     }
     override fd_fdstat_set_rights(): number {
-      return 0; // rights are not enforced beyond the open mode
+      return wasi.ERRNO_NOTSUP; // see DIR_RIGHTS (the fd is known valid: the shim checked)
     }
     override fd_filestat_get(): { ret: number; filestat: wasi.Filestat | null } {
       const r = sys(SYS_FSTAT, this.fd);
@@ -193,11 +211,13 @@ export function makeWasiImports(engine: ProcessEngine, p: Proc): ProcImports {
       return -sys(SYS_FTRUNCATE, this.fd, Number(size));
     }
     override fd_filestat_set_times(atim: bigint, mtim: bigint, flags: number): number {
-      return -sys(SYS_FUTIMES, this.fd, Number(atim), Number(mtim), flags);
+      return -sys(SYS_FUTIMES, this.fd, atim, mtim, flags);
     }
     override fd_allocate(offset: bigint, len: bigint): number {
       const st = this.fd_filestat_get();
       if (st.ret !== 0 || !st.filestat) return st.ret;
+      if (st.filestat.filetype === FT_DIRECTORY) return wasi.ERRNO_ISDIR;
+      if (st.filestat.filetype !== FT_REGULAR) return wasi.ERRNO_BADF;
       const end = offset + len;
       return end > st.filestat.size ? this.fd_filestat_set_size(end) : 0;
     }
@@ -228,7 +248,7 @@ export function makeWasiImports(engine: ProcessEngine, p: Proc): ProcImports {
     }
     override path_filestat_set_times(flags: number, s: string, atim: bigint, mtim: bigint, fst: number): number {
       const n = path(s);
-      return n < 0 ? -n : -sys(SYS_UTIMESAT, this.fd, n, Number(atim), Number(mtim), fst | (flags << 16));
+      return n < 0 ? -n : -sys(SYS_UTIMESAT, this.fd, n, atim, mtim, fst | (flags << 16));
     }
     override path_remove_directory(s: string): number {
       const n = path(s);
@@ -293,9 +313,9 @@ export function makeWasiImports(engine: ProcessEngine, p: Proc): ProcImports {
       return (w[name] as (a: number, b: number) => number)(p0, p1);
     });
   const clock = (res: 0 | 1) => (id: number, out: number) => {
-    const r = sys(SYS_CLOCK, id, res);
-    if (r < 0) return -r;
-    dv().setBigUint64(out, BigInt(r), true);
+    const r = engine.sys64(p, SYS_CLOCK, id, res);
+    if (r < 0n) return Number(-r);
+    dv().setBigUint64(out, r, true);
     return 0;
   };
   const clockTime = clock(0);
@@ -352,10 +372,10 @@ export function makeWasiImports(engine: ProcessEngine, p: Proc): ProcImports {
       twoPaths(SYS_RENAMEAT, fd, oldPtr, oldLen, newFd, newPtr, newLen)),
     path_link: wrap((fd: number, _flags: number, oldPtr: number, oldLen: number, newFd: number, newPtr: number, newLen: number) =>
       twoPaths(SYS_LINKAT, fd, oldPtr, oldLen, newFd, newPtr, newLen)),
-    sock_accept: wrap(() => -sys(SYS_SOCK)),
-    sock_recv: wrap(() => -sys(SYS_SOCK)),
-    sock_send: wrap(() => -sys(SYS_SOCK)),
-    sock_shutdown: wrap(() => -sys(SYS_SOCK)),
+    sock_accept: wrap((fd: number) => -sys(SYS_SOCK, fd)),
+    sock_recv: wrap((fd: number) => -sys(SYS_SOCK, fd)),
+    sock_send: wrap((fd: number) => -sys(SYS_SOCK, fd)),
+    sock_shutdown: wrap((fd: number) => -sys(SYS_SOCK, fd)),
   });
 
   function twoPaths(nr: number, fd: number, oldPtr: number, oldLen: number, newFd: number, newPtr: number, newLen: number): number {
