@@ -62,11 +62,15 @@ export const SYS_SPAWN = 31; // SPAWN record at SYSBUF, a0 its length -> pid
 export const SYS_WAIT = 32; // a0 pid (-1 any child), a1 options (WNOHANG) -> pid (0: none yet with WNOHANG); status at SYSBUF
 export const SYS_KILL = 33; // a0 pid, a1 signal
 export const SYS_GETPID = 34; // -> pid | ppid << 32
-export const SYS_LINKAT = 35; // a0 old dirfd, a1 old length, a2 new dirfd, a3 new length
+export const SYS_LINKAT = 35; // a0 old dirfd, a1 old length, a2 new dirfd, a3 new length, a4 old lookupflags
 export const SYS_SOCK = 36; // a0 = fd. Sockets: not yet (EBADF for a bad fd, else ENOTSOCK)
 export const SYS_PIPE = 37; // -> read fd | write fd << 32
 export const SYS_REBOOT = 38; // a0 status: power the board off (init only)
-export const SYS_NCALLS = 39;
+export const SYS_SYMLINKAT = 39; // a0 dirfd, a1 link path length (at SYSBUF), a2 target length (at SYSBUF_PATH2)
+export const SYS_READLINKAT = 40; // a0 dirfd, a1 path length, a2 room -> bytes of the target at SYSBUF_PATH2
+export const SYS_NCALLS = 41;
+/** WASI lookupflags: follow a symbolic link in the last component. */
+export const LOOKUP_FOLLOW = 1;
 
 // Kernel upcalls that are not system calls (exports of the kernel besides syscall):
 //   trap(pid, kind)    the process faulted; the host wrote a text report at SYSBUF

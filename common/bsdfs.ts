@@ -57,13 +57,18 @@
 //   +28  reserved   +32 home[count] u32 home block of log block 2+i
 //
 // Inode (128 bytes; inode i is at inodeStart + i/32, offset (i%32)*128):
-//   +0   type  u16 (0 free, 1 regular file, 2 directory)   +2 nlink u16
+//   +0   type  u16 (0 free, 1 regular file, 2 directory, 3 symbolic link)   +2 nlink u16
 //   +4   mode  u32 permission bits (07777)   +8 uid u32   +12 gid u32
 //   +16  size  u64 bytes   +24 atime u64   +32 mtime u64   +40 ctime u64 (ns)
 //   +48  blocks u32 blocks held (data + indirect)   +52 gen u32 (bumped per allocation)
 //   +56  direct[12] u32   +104 indirect u32   +108 dindirect u32   +112..127 reserved
 // A block pointer is 0 (a hole) or in [dataStart, nblocks). Bytes past `size` in the
 // last block are always zero (truncation zeroes them), so growing a file shows zeros.
+//
+// Symbolic link: its target path (1 to LINK_MAX bytes, no NUL) is its data, in one
+// block (direct[0]); size is the target's length. Mode 0777. Resolution (guest-bsd/fs/
+// dir.ts) follows at most 40 links per path (ELOOP after); a relative target is resolved
+// from the directory holding the link, an absolute one from the root.
 //
 // Directory: a file of 64-byte entries; entry 0 is ".", entry 1 is "..".
 //   +0 inum u32 (0 = free slot)   +4 type u8 (inode type)   +5 namelen u8   +6 name[58]
@@ -131,6 +136,9 @@ export const ROOT_INO = 1;
 export const T_FREE = 0;
 export const T_FILE = 1;
 export const T_DIR = 2;
+export const T_LINK = 3;
+/** A symbolic link's longest target (it fits in one block and in a kernel path). */
+export const LINK_MAX = 1023;
 export const I_TYPE = 0;
 export const I_NLINK = 2;
 export const I_MODE = 4;
@@ -164,11 +172,13 @@ export const NAME_MAX = 58;
 export const ORPHAN_SLOTS = 1024;
 
 // ---- The file system's call interface (not on disk; guest-bsd/fs/fs.ts) ----------------
-// Open flags: WASI's oflags values.
+// Open flags: WASI's oflags values, and one of the file system's own.
 export const O_CREAT = 1;
 export const O_DIRECTORY = 2;
 export const O_EXCL = 4;
 export const O_TRUNC = 8;
+/** Do not follow a symbolic link in the last component (ELOOP if it is one). */
+export const O_NOFOLLOW = 0x100;
 // fsSetTimes flags: WASI's fstflags values.
 export const SET_ATIM = 1;
 export const SET_ATIM_NOW = 2;
@@ -186,7 +196,7 @@ export const ST_ATIME = 16; // u64 ns
 export const ST_MTIME = 24; // u64 ns
 export const ST_CTIME = 32; // u64 ns
 export const ST_BLOCKS = 40; // u32 blocks of 4 KiB held
-export const ST_TYPE = 44; // u16 T_FILE / T_DIR
+export const ST_TYPE = 44; // u16 T_FILE / T_DIR / T_LINK
 export const ST_NLINK = 46; // u16
 export const ST_MODE = 48; // u32
 export const ST_UID = 52;

@@ -26,15 +26,18 @@
 // `--dir HOSTDIR::/`): the tree is copied into the system disk (/mnt/NAME) before boot,
 // and the program's descriptor 3 is that directory (init -r); when the program has
 // ended, what it left there is copied back: files written or created, directories
-// made, entries removed. Symbolic links and special files are not copied (BSDFS has
-// none) and are left alone on the host. --no-root runs the program with no preopened
+// made, links made, entries removed (symbolic links are copied as links, their targets
+// as they are). Special files are not copied and are left alone on the host. --no-root runs the program with no preopened
 // directory at all (descriptor 3 closed), as wasmtime runs one without --dir.
 // The run's own report goes to stderr: the virtual time, the cycles the program ran,
 // those the kernel spent on its behalf, and its system calls (--json: one JSON object).
 // Exit 124 if the program is still running at --until; 3 if a CPU stopped on a fault.
 
 import { Command, Option, InvalidArgumentError } from "commander";
-import { readFileSync, existsSync, statSync, fstatSync, lstatSync, readdirSync, writeFileSync, mkdirSync, rmSync } from "node:fs";
+import {
+  readFileSync, existsSync, statSync, fstatSync, lstatSync, readdirSync, writeFileSync, mkdirSync, rmSync, readlinkSync, symlinkSync,
+  type Stats,
+} from "node:fs";
 import { basename, join } from "node:path";
 import { buildMachineAsync } from "./machine.js";
 import { defaultBoard } from "./config.js";
@@ -134,7 +137,8 @@ function copyTreeIn(disk: BlockBackend, hostDir: string, target: string): void {
         const st = lstatSync(h);
         if (st.isDirectory()) walk(h, `${guest}/${name}`);
         else if (st.isFile()) fs.writeFile(`${guest}/${name}`, readFileSync(h), st.mode & 0o7777);
-        else process.stderr.write(`bsd exec: --dir: ${h} not copied (${st.isSymbolicLink() ? "a symbolic link" : "not a file or directory"}: BSDFS has none)\n`);
+        else if (st.isSymbolicLink()) fs.symlink(readlinkSync(h), `${guest}/${name}`); // its target as it is
+        else process.stderr.write(`bsd exec: --dir: ${h} not copied (not a file, directory or link)\n`);
       }
     };
     walk(hostDir, target);
@@ -153,18 +157,27 @@ function copyTreeOut(disk: BlockBackend, target: string, hostDir: string): void 
     fs.mount();
     const walk = (guest: string, host: string): void => {
       const inGuest = new Map(fs.list(guest).map((e) => [e.name, e.type]));
+      const kind = (st: Stats): string => (st.isDirectory() ? "dir" : st.isSymbolicLink() ? "link" : "file");
       for (const name of readdirSync(host)) {
         const h = join(host, name);
         const st = lstatSync(h);
-        if (!st.isFile() && !st.isDirectory()) continue; // never copied in: not ours
+        if (!st.isFile() && !st.isDirectory() && !st.isSymbolicLink()) continue; // never copied in: not ours
         const t = inGuest.get(name);
-        if (t === undefined || (t === "dir") !== st.isDirectory()) rmSync(h, { recursive: true, force: true });
+        if (t === undefined || t !== kind(st)) rmSync(h, { recursive: true, force: true });
       }
       for (const [name, type] of inGuest) {
         const h = join(host, name);
         if (type === "dir") {
           if (!existsSync(h)) mkdirSync(h);
           walk(`${guest}/${name}`, h);
+        } else if (type === "link") {
+          const target = fs.readlink(`${guest}/${name}`);
+          let now: string | undefined;
+          try { now = readlinkSync(h); } catch { /* absent */ }
+          if (now !== target) {
+            if (now !== undefined) rmSync(h, { force: true });
+            symlinkSync(target, h);
+          }
         } else {
           const data = fs.readFile(`${guest}/${name}`);
           if (!existsSync(h) || Buffer.compare(readFileSync(h), data) !== 0) writeFileSync(h, data);

@@ -47,7 +47,7 @@ function withFs<T>(image: string, f: (fs: BsdFs) => T): T {
 
 function modeString(st: FsStat): string {
   const rwx = (m: number) => `${m & 4 ? "r" : "-"}${m & 2 ? "w" : "-"}${m & 1 ? "x" : "-"}`;
-  let s = (st.type === "dir" ? "d" : "-") + rwx(st.mode >> 6) + rwx(st.mode >> 3) + rwx(st.mode);
+  let s = (st.type === "dir" ? "d" : st.type === "link" ? "l" : "-") + rwx(st.mode >> 6) + rwx(st.mode >> 3) + rwx(st.mode);
   if (st.mode & 0o1000) s = s.slice(0, 9) + (st.mode & 1 ? "t" : "T");
   return s;
 }
@@ -56,9 +56,10 @@ function timeString(ns: bigint): string {
   return new Date(Number(ns / 1_000_000n)).toISOString().slice(0, 16).replace("T", " ");
 }
 
-function longLine(st: FsStat, name: string): string {
+function longLine(st: FsStat, name: string, target?: string): string {
   return `${modeString(st)} ${String(st.nlink).padStart(3)} ${String(st.uid).padStart(4)} ${String(st.gid).padStart(4)} ` +
-    `${String(st.size).padStart(10)} ${timeString(st.mtimeNs)} ${name}${st.type === "dir" ? "/" : ""}`;
+    `${String(st.size).padStart(10)} ${timeString(st.mtimeNs)} ${name}${st.type === "dir" ? "/" : ""}` +
+    (target !== undefined ? ` -> ${target}` : "");
 }
 
 function readHostFile(path: string): { size: number; fill: (off: number, dst: Uint8Array) => void; close: () => void } {
@@ -89,7 +90,7 @@ function readHostFile(path: string): { size: number; fill: (off: number, dst: Ui
 }
 
 export function fsCommand(): Command {
-  const fsc = new Command("fs").description("BSD's system disk image: mkfs, ls, get, put, rm, mkdir, mv, fsck (no boot needed)");
+  const fsc = new Command("fs").description("BSD's system disk image: mkfs, ls, get, put, rm, mkdir, ln, mv, fsck (no boot needed)");
 
   fsc
     .command("mkfs <image>")
@@ -123,15 +124,17 @@ export function fsCommand(): Command {
     .action((image: string, path: string | undefined, o: { long?: boolean }) => {
       withFs(image, (fs) => {
         const p = path ?? "/";
-        const st = fs.stat(p);
-        if (st.type === "file") {
-          console.log(o.long ? longLine(st, p) : p);
+        const st = p.endsWith("/") ? fs.stat(p) : fs.lstat(p); // a link is shown, not followed
+        if (st.type !== "dir") {
+          console.log(o.long ? longLine(st, p, st.type === "link" ? fs.readlink(p) : undefined) : p);
           return;
         }
         const entries = fs.list(p).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+        const dir = p.replace(/\/*$/, "");
         for (const e of entries) {
-          if (o.long) console.log(longLine(fs.statIno(e.ino, e.name), e.name));
-          else console.log(e.name + (e.type === "dir" ? "/" : ""));
+          const target = e.type === "link" ? fs.readlink(`${dir}/${e.name}`) : undefined;
+          if (o.long) console.log(longLine(fs.statIno(e.ino, e.name), e.name, target));
+          else console.log(e.name + (e.type === "dir" ? "/" : "") + (target !== undefined ? ` -> ${target}` : ""));
         }
       });
     });
@@ -183,8 +186,8 @@ export function fsCommand(): Command {
     .description("remove a file or an empty directory")
     .action((image: string, path: string) => {
       withFs(image, (fs) => {
-        if (fs.stat(path).type === "dir") fs.rmdir(path);
-        else fs.unlink(path);
+        if (fs.lstat(path).type === "dir") fs.rmdir(path);
+        else fs.unlink(path); // a link itself, not what it names
       });
     });
 
@@ -203,6 +206,14 @@ export function fsCommand(): Command {
           else if (fs.stat(at).type !== "dir") throw new FsError(`${at}: not a directory (ENOTDIR)`);
         }
       });
+    });
+
+  fsc
+    .command("ln <image> <target> <path>")
+    .description("make a link: with -s a symbolic link to TARGET (kept as given), else a second name for it")
+    .option("-s, --symbolic", "a symbolic link")
+    .action((image: string, target: string, path: string, o: { symbolic?: boolean }) => {
+      withFs(image, (fs) => (o.symbolic ? fs.symlink(target, path) : fs.link(target, path)));
     });
 
   fsc

@@ -22,7 +22,7 @@ import { join } from "node:path";
 import {
   BSIZE, O_CREAT, O_DIRECTORY, O_EXCL, O_TRUNC, FS_MAX_IO, FS_WAIT_CODE, ST_INO, ST_SIZE, ST_ATIME, ST_MTIME,
   ST_CTIME, ST_BLOCKS, ST_TYPE, ST_NLINK, ST_MODE, ST_UID, ST_GID, RD_NEXT, RD_INO, RD_TYPE, RD_NAMELEN, RD_NAME,
-  T_DIR, T_FILE, ROOT_INO, SET_ATIM, SET_MTIM, FSS_READS, FSS_WRITES, FSS_HITS, FSS_MISSES, FSS_COMMITS, FSS_LOGGED,
+  T_DIR, T_FILE, T_LINK, ROOT_INO, SET_ATIM, SET_MTIM, FSS_READS, FSS_WRITES, FSS_HITS, FSS_MISSES, FSS_COMMITS, FSS_LOGGED,
   FSS_WAITS, FSS_JOURNAL_WAITS, FSS_FREE_BLOCKS, FSS_FREE_INODES, FSS_TX_BLOCKS, FSS_READ_ERRORS, FSS_DURABLE_SEQ,
 } from "../common/bsdfs.js";
 import { packageRoot } from "./config.js";
@@ -30,7 +30,7 @@ import { FsError, FileBackend, type FsBackend } from "./fs-backend.js";
 
 export { FsError, FileBackend, MemBackend, RecordingBackend, OverlayBackend, createImageFile, type FsBackend, type Recorded } from "./fs-backend.js";
 
-export { BSIZE, O_CREAT, O_DIRECTORY, O_EXCL, O_TRUNC, T_DIR, T_FILE };
+export { BSIZE, O_CREAT, O_DIRECTORY, O_EXCL, O_TRUNC, T_DIR, T_FILE, T_LINK };
 
 const ERRNO: Record<number, [string, string]> = {
   2: ["E2BIG", "argument list too long"], 10: ["EBUSY", "busy (the root)"], 20: ["EEXIST", "already exists"],
@@ -72,6 +72,9 @@ interface Exports {
   fsMount(): number; fsUnmount(): number;
   fsMkfs(nblocks: number, ninodes: number, logBlocks: number, created: bigint, zeroed: number): number;
   fsLookup(dir: number, path: number, len: number): bigint;
+  fsLookupLink(dir: number, path: number, len: number): bigint;
+  fsSymlink(dir: number, path: number, len: number, target: number, tlen: number, uid: number, gid: number): number;
+  fsReadlink(dir: number, path: number, len: number, out: number, max: number): number;
   fsOpen(dir: number, path: number, len: number, oflags: number, mode: number, uid: number, gid: number): bigint;
   fsIget(ino: number): number; fsIput(ino: number): number;
   fsRead(ino: number, off: bigint, buf: number, len: number): number;
@@ -113,11 +116,15 @@ export interface FsOptions {
 }
 
 export interface FsStat {
-  ino: number; type: "file" | "dir"; size: number; mode: number; nlink: number; uid: number; gid: number;
+  ino: number; type: "file" | "dir" | "link"; size: number; mode: number; nlink: number; uid: number; gid: number;
   blocks: number; atimeNs: bigint; mtimeNs: bigint; ctimeNs: bigint;
 }
 
-export interface FsDirent { name: string; ino: number; type: "file" | "dir" }
+export interface FsDirent { name: string; ino: number; type: "file" | "dir" | "link" }
+
+function typeName(t: number): "file" | "dir" | "link" {
+  return t === T_DIR ? "dir" : t === T_LINK ? "link" : "file";
+}
 
 export interface FsStats {
   reads: number; writes: number; hits: number; misses: number; commits: number; blocksLogged: number; waits: number;
@@ -366,6 +373,30 @@ export class BsdFs {
     return this.check(Number(r), path);
   }
 
+  /** As lookup, but a symbolic link in the last component is not followed. */
+  lookupLink(path: string, dir = ROOT_INO): number {
+    const r = this.runBig("fsLookupLink", () => this.x.fsLookupLink(dir, ...this.putPath(path)));
+    return this.check(Number(r), path);
+  }
+
+  /** A symbolic link at `path` to `target` (kept as given; resolved when followed). */
+  symlink(target: string, path: string, uid = 0, gid = 0): void {
+    const [tp, tl] = this.putPath(target, 2);
+    this.check(this.run("fsSymlink", () => this.x.fsSymlink(ROOT_INO, ...this.putPath(path), tp, tl, uid, gid)), path);
+  }
+
+  /** The target of the symbolic link at `path`. */
+  readlink(path: string): string {
+    const out = this.x.toolData();
+    const n = this.check(this.run("fsReadlink", () => this.x.fsReadlink(ROOT_INO, ...this.putPath(path), out, 4096)), path);
+    return this.text(out, n);
+  }
+
+  /** stat without following a link in the last component (lstat). */
+  lstat(path: string): FsStat {
+    return this.statIno(this.lookupLink(path), path);
+  }
+
   exists(path: string): boolean {
     try {
       this.lookup(path);
@@ -392,7 +423,7 @@ export class BsdFs {
     const dv = new DataView(this.mem.buffer, out, 64);
     return {
       ino: Number(dv.getBigUint64(ST_INO, true)),
-      type: dv.getUint16(ST_TYPE, true) === T_DIR ? "dir" : "file",
+      type: typeName(dv.getUint16(ST_TYPE, true)),
       size: Number(dv.getBigUint64(ST_SIZE, true)),
       mode: dv.getUint32(ST_MODE, true),
       nlink: dv.getUint16(ST_NLINK, true),
@@ -422,7 +453,7 @@ export class BsdFs {
       cookie = dv.getBigUint64(RD_NEXT, true);
       const name = this.text(out + RD_NAME, dv.getUint8(RD_NAMELEN));
       if (name === "." || name === "..") continue;
-      entries.push({ name, ino: dv.getUint32(RD_INO, true), type: dv.getUint8(RD_TYPE) === T_DIR ? "dir" : "file" });
+      entries.push({ name, ino: dv.getUint32(RD_INO, true), type: typeName(dv.getUint8(RD_TYPE)) });
     }
     return entries;
   }

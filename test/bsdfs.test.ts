@@ -5,8 +5,8 @@
 // each step.
 import { describe, it, expect } from "vitest";
 import { BsdFs, MemBackend, RecordingBackend, FsError, O_CREAT, O_EXCL, type FsBackend } from "../host/fs-image.js";
+import { fresh, clean, errno, MiB } from "./bsdfs-helpers.js";
 
-const MiB = 1 << 20;
 
 function pattern(n: number, seed: number): Uint8Array {
   const a = new Uint8Array(n);
@@ -16,29 +16,6 @@ function pattern(n: number, seed: number): Uint8Array {
     a[i] = x & 0xff;
   }
   return a;
-}
-
-function fresh(bytes = 64 * MiB, opts: ConstructorParameters<typeof BsdFs>[1] = {}, backend?: FsBackend): BsdFs {
-  const fs = new BsdFs(backend ?? new MemBackend(bytes / 4096), { clock: () => 1_000_000_000n, ...opts });
-  fs.mkfs({ zeroed: true, created: 0n });
-  fs.mount();
-  return fs;
-}
-
-function clean(fs: BsdFs): void {
-  const r = fs.fsck();
-  expect(r.report).toEqual([]);
-  expect(r.problems).toBe(0);
-}
-
-function errno(f: () => unknown): number {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof FsError) return e.errno;
-    throw e;
-  }
-  return 0;
 }
 
 const ENOENT = 44, EEXIST = 20, ENOTDIR = 54, EISDIR = 31, ENOSPC = 51, ENOTEMPTY = 55, EINVAL = 28, ENAMETOOLONG = 37;

@@ -4,7 +4,7 @@
 import { describe, it, expect } from "vitest";
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync, mkdirSync, symlinkSync, readFileSync, readlinkSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { root } from "./helpers.js";
 import { nodeWasiRunner, makeText, USERLAND } from "./wasi-conformance.js";
@@ -53,5 +53,27 @@ describe("hitactix bsd exec", () => {
     expect(after).toBeGreaterThanOrEqual(during);
     expect(lines[5]).toBe("error stats no-such-stream");
     expect(r.status).toBe(1); // the failed stats
+  });
+
+  it("--dir: a host tree is the program's /, links included, and what it leaves is copied back; --no-root gives none", () => {
+    const dir = mkdtempSync(join(tmpdir(), "bsd-exec-dir-"));
+    const tree = join(dir, "tree");
+    mkdirSync(join(tree, "sub"), { recursive: true });
+    writeFileSync(join(tree, "sub", "f"), "from the host\n");
+    writeFileSync(join(tree, "gone"), "removed by the program\n");
+    symlinkSync("sub/f", join(tree, "link"));
+    const r = spawnSync("node", [bin, "bsd", "exec", "--dir", tree, "--", "/bin/sh", "-c",
+      "cat /link; echo made > /sub/new; cat /sub/new"], { input: "" });
+    expect(r.stdout.toString()).toBe("from the host\nmade\n");
+    expect(r.status).toBe(0);
+    expect(readFileSync(join(tree, "sub", "new"), "utf8")).toBe("made\n");
+    expect(readlinkSync(join(tree, "link"))).toBe("sub/f");
+    expect(existsSync(join(tree, "gone"))).toBe(true); // untouched: the program left it
+    // absolute paths and ".." cannot leave the directory the program was given
+    const esc = spawnSync("node", [bin, "bsd", "exec", "--dir", tree, "--", "/bin/cat", "../../etc/rc"], { input: "" });
+    expect(esc.status).toBe(1);
+    expect(esc.stderr.toString()).toMatch(/not capable|ENOTCAPABLE|capab/i);
+    const none = spawnSync("node", [bin, "bsd", "exec", "--no-root", "--", "/bin/cat", "/etc/rc"], { input: "" });
+    expect(none.status).not.toBe(0);
   });
 });

@@ -4,11 +4,7 @@
 // tools/wasi-testsuite/hitactix.py): the spec's env and args, its "root" directory as
 // the preopened "/" (a fresh copy per test, as the runner's *.cleanup files are not
 // wanted in the tree), standard input a pipe left open while the expected standard
-// output is read, then closed; the exit status must be the spec's.
-//
-// Expected to fail: the tests that need symbolic links, which BSDFS does not have
-// (path_symlink answers ENOTSUP). The test asserts they still fail, so the list must
-// shrink when links come.
+// output is read, then closed; the exit status must be the spec's. Every test passes.
 import { describe, it, expect } from "vitest";
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync, existsSync, cpSync, mkdtempSync, rmSync } from "node:fs";
@@ -18,11 +14,6 @@ import { root } from "./helpers.js";
 
 const SUITE = join(root, "third_party", "wasi-testsuite");
 const bin = join(root, "bin", "hitactix.js");
-
-const NEEDS_SYMLINKS = new Set([
-  "rust/nofollow_errors", "rust/path_exists", "rust/path_symlink_trailing_slashes", "rust/readlink",
-  "rust/symlink_create", "rust/symlink_filestat",
-]);
 
 interface Spec { args: string[]; env: Record<string, string>; exit_code: number; stdout: string; root: string | null }
 interface Case { name: string; dir: string; wasm: string; spec: Spec }
@@ -73,7 +64,7 @@ function runCase(c: Case): Promise<Result> {
 }
 
 describe("WebAssembly/wasi-testsuite (WASI preview 1) on the BSD kernel", () => {
-  it("passes every test but those needing symbolic links, through `hitactix bsd exec`", async () => {
+  it("passes every test, through `hitactix bsd exec`", async () => {
     const all = cases();
     expect(all.length).toBe(72);
     const results = new Map<string, Result>();
@@ -89,14 +80,11 @@ describe("WebAssembly/wasi-testsuite (WASI preview 1) on the BSD kernel", () => 
     for (const c of all) {
       const r = results.get(c.name)!;
       const ok = r.status === c.spec.exit_code && r.stdout.startsWith(c.spec.stdout);
-      if (NEEDS_SYMLINKS.has(c.name)) {
-        expect(ok, `${c.name} passes now: take it off NEEDS_SYMLINKS`).toBe(false);
-        expect(r.stderr).toMatch(/NOTSUP/);
-      } else if (!ok) {
+      if (!ok) {
         failed.push(`${c.name}: status ${r.status} (want ${c.spec.exit_code}), stdout ${JSON.stringify(r.stdout.slice(0, 80))}: ${r.stderr.trim().split("\n").slice(-4).join(" | ")}`);
       }
     }
-    console.log(`wasi-testsuite: ${all.length - failed.length - NEEDS_SYMLINKS.size} passed, ${NEEDS_SYMLINKS.size} expected failures (symbolic links), ${failed.length} failed`);
+    console.log(`wasi-testsuite: ${all.length - failed.length} passed, ${failed.length} failed`);
     expect(failed).toEqual([]);
   }, 900_000);
 });

@@ -4,7 +4,9 @@
 //
 // Paths: components separated by '/', repeated slashes allowed; a leading '/' starts
 // at the root, otherwise at the given directory; "." and ".." are looked up as the
-// entries they are (the root's ".." is the root). No symbolic links.
+// entries they are (the root's ".." is the root, and ".." after a link is the parent of
+// where the link led). Symbolic links are followed (see walk); fsConfine(true) keeps a
+// resolution beneath its starting directory (WASI's sandbox).
 //
 // Interface:
 //   dirLookup(dino, dp, name, len): i64    inode number, 0 if absent, < 0 error;
@@ -14,13 +16,17 @@
 //   dirIsEmpty(dino, dp): i32              1 only "." and ".." left, 0 not, < 0 error
 //   dirInit(block, self, parent)           the first block of a new directory
 //   dirEntry(dino, dp, index): usize       pointer to entry `index`, 0 past the end
-//   namei(start, path, len): i64           the inode a path names
+//   namei(start, path, len, follow): i64   the inode a path names (follow: a link in
+//                                          the last component is followed)
 //   nameiParent(start, path, len): i64     the directory holding the last component;
 //                                          lastName / lastLen / lastSlash describe it
 //   checkName(name, len): i32              0 or -ENAMETOOLONG / -EINVAL / -ENOENT
+//   linkData(ino, ip): usize               a link's target in the cache (I_SIZE bytes)
+//   fsConfine(on)                          confined resolution (the kernel's WASI calls)
 
 import {
-  BSIZE, DIRENT_SIZE, DE_INUM, DE_TYPE, DE_NAMELEN, DE_NAME, NAME_MAX, I_TYPE, I_SIZE, T_DIR, ROOT_INO,
+  BSIZE, DIRENT_SIZE, DE_INUM, DE_TYPE, DE_NAMELEN, DE_NAME, NAME_MAX, I_TYPE, I_SIZE, T_DIR, T_LINK, ROOT_INO,
+  LINK_MAX,
 } from "../../common/bsdfs";
 import { bread, bprefetch, bioErr, fail, EIO, FS_WAIT } from "./bio";
 import { logModify } from "./log";
@@ -32,6 +38,8 @@ export const ENOENT: i32 = 44;
 export const ENOTDIR: i32 = 54;
 export const ENAMETOOLONG: i32 = 37;
 export const EINVAL: i32 = 28;
+export const ELOOP: i32 = 32;
+export const ENOTCAPABLE: i32 = 76;
 
 export let foundBlock: u32 = 0;
 export let foundOff: u32 = 0;
@@ -197,35 +205,102 @@ export function dirInit(data: usize, self: u32, parent: u32): void {
 
 // ---- Path names -----------------------------------------------------------------------
 
-/** Walk components [from, to) of path starting at inode `ino`; the inode reached. */
-function walk(ino: u32, path: usize, from: u32, to: u32): i64 {
+/** Symbolic links followed in one resolution before it fails with ELOOP (as Linux). */
+const MAXSYMLINKS: u32 = 40;
+/** Two buffers a resolution splices link targets into (a target + the path's rest). */
+const PATHBUF: u32 = 4096;
+const bufA = memory.data(PATHBUF);
+const bufB = memory.data(PATHBUF);
+
+/** Confined resolution (the kernel's WASI calls): a path stays beneath the directory it
+ *  starts from. An absolute path, a ".." above that directory, or a link to an absolute
+ *  target is ENOTCAPABLE (as wasmtime answers). The host tool resolves unconfined. */
+let confined: bool = false;
+export function fsConfine(on: bool): void { confined = on; }
+
+/** Pointer to a symbolic link's target (in the cache; `size` bytes), 0 (bioErr) if not. */
+export function linkData(ino: u32, ip: usize): usize {
+  let size = load<u64>(ip + I_SIZE);
+  if (size == 0 || size > <u64>LINK_MAX) {
+    fsReason.reset().str("symbolic link ").num(ino).str(": target length ").num(size).str(" is out of range").end();
+    fail(-EIO);
+    return 0;
+  }
+  let blk = bmap(ino, ip, 0, false);
+  if (blk < 0) { fail(<i32>blk); return 0; }
+  if (blk == 0) {
+    fsReason.reset().str("symbolic link ").num(ino).str(" has no data block").end();
+    fail(-EIO);
+    return 0;
+  }
+  let b = bread(<u32>blk);
+  return b ? b.data : 0;
+}
+
+/** Walk components [from, to) of path starting at inode `ino`; the inode reached. Links
+ *  are followed in every component but the last, which is followed when `followLast`
+ *  or when a '/' comes after it. */
+function walk(ino: u32, path: usize, from: u32, to: u32, followLast: bool): i64 {
   let i = from;
+  let links: u32 = 0;
+  let depth: i32 = 0; // below the start (confined resolution)
   while (true) {
     while (i < to && load<u8>(path + i) == 47) i++;
     if (i >= to) return ino;
     let s = i;
     while (i < to && load<u8>(path + i) != 47) i++;
     let name = path + s, len = i - s;
+    let j = i;
+    while (j < to && load<u8>(path + j) == 47) j++;
+    let last = j >= to;
     let dp = iread(ino);
     if (dp == 0) return bioErr;
     if (<u32>load<u16>(dp + I_TYPE) != T_DIR) return -ENOTDIR;
     let r = checkName(name, len);
     if (r < 0) return r;
     if (isDot(name, len)) continue;
+    let up = isDotDot(name, len);
+    if (up && confined && depth == 0) return -ENOTCAPABLE;
     let next = dirLookup(ino, dp, name, len);
     if (next < 0) return next;
     if (next == 0) return -ENOENT;
+    let np = iread(<u32>next);
+    if (np == 0) return bioErr;
+    if (<u32>load<u16>(np + I_TYPE) == T_LINK && (!last || followLast || i < to)) {
+      if (++links > MAXSYMLINKS) return -ELOOP;
+      let size = <u32>load<u64>(np + I_SIZE);
+      let t = linkData(<u32>next, np);
+      if (t == 0) return bioErr;
+      if (load<u8>(t) == 47) { // absolute: from the root
+        if (confined) return -ENOTCAPABLE;
+        ino = ROOT_INO;
+      } // relative: from the directory holding the link (ino as it is)
+      let rest = to - i;
+      if (size + rest > PATHBUF) return -ENAMETOOLONG;
+      let into = path == bufA ? bufB : bufA;
+      memory.copy(into + size, path + i, rest);
+      memory.copy(into, t, size);
+      path = into;
+      i = 0;
+      to = size + rest;
+      continue;
+    }
+    if (confined) depth += up ? -1 : 1;
     ino = <u32>next;
   }
 }
 
-@inline function startOf(start: u32, path: usize, len: u32): u32 {
-  return len > 0 && load<u8>(path) == 47 ? <u32>ROOT_INO : start;
+/** Where a path starts: the root for an absolute one (-ENOTCAPABLE when confined). */
+function startOf(start: u32, path: usize, len: u32): i64 {
+  if (len > 0 && load<u8>(path) == 47) return confined ? -ENOTCAPABLE : <i64>ROOT_INO;
+  return <i64>start;
 }
 
-export function namei(start: u32, path: usize, len: u32): i64 {
+export function namei(start: u32, path: usize, len: u32, follow: bool): i64 {
   if (len == 0) return -ENOENT;
-  let r = walk(startOf(start, path, len), path, 0, len);
+  let from = startOf(start, path, len);
+  if (from < 0) return from;
+  let r = walk(<u32>from, path, 0, len, follow);
   if (r <= 0) return r;
   let end = len;
   while (end > 0 && load<u8>(path + end - 1) == 47) end--;
@@ -246,7 +321,10 @@ export function nameiParent(start: u32, path: usize, len: u32): i64 {
   while (s > 0 && load<u8>(path + s - 1) != 47) s--;
   lastName = path + s;
   lastLen = end - s;
-  let dir = walk(startOf(start, path, len), path, 0, s);
+  let from = startOf(start, path, len);
+  if (from < 0) return from;
+  if (confined && lastLen == 2 && isDotDot(lastName, lastLen) && s == 0) return -ENOTCAPABLE;
+  let dir = walk(<u32>from, path, 0, s, true);
   if (dir <= 0) return dir;
   let dp = iread(<u32>dir);
   if (dp == 0) return bioErr;

@@ -9,10 +9,12 @@
 // started): nothing has changed; the caller sleeps until the wake-up hook runs and
 // issues the same call again. Errors are negative WASI errno values (ENOENT -44,
 // EEXIST -20, ENOTDIR -54, EISDIR -31, ENOSPC -51, ENOTEMPTY -55, EINVAL -28,
-// ENAMETOOLONG -37, EIO -29, EFBIG -22, ENFILE -41, EPERM -63, EBUSY -10, EMLINK -34);
+// ENAMETOOLONG -37, EIO -29, EFBIG -22, ENFILE -41, EPERM -63, EBUSY -10, EMLINK -34,
+// ELOOP -32, ENOTCAPABLE -76);
 // after EIO, fsReasonPtr/Len say what was wrong. Paths and names are byte ranges in
 // kernel memory; a path starting with '/' starts at the root, otherwise at `dir`.
-// Symbolic links, sparse-file seeking and extended attributes are not provided.
+// Symbolic links are followed as Linux follows them (dir.ts); sparse-file seeking and
+// extended attributes are not provided.
 //
 // In the kernel (test/guests/bsdfs-test.ts does all of it over the SCSI driver):
 //   boot:     fsInit(1024, 256, 256, adapter) (~5.3 MiB), fsSetWakeup, fsSetClock,
@@ -35,9 +37,12 @@
 //   fsMount(): i32             0 mounted, FS_WAIT, < 0 refused (fsReason says why)
 //   fsUnmount(): i32           0 when everything is committed and on the media
 //   fsRoot(): u32              the root directory's inode (1)
-//   fsLookup(dir, path, len): i64          the inode, no reference taken
+//   fsLookup(dir, path, len): i64          the inode, no reference taken (links followed)
+//   fsLookupLink(dir, path, len): i64      the same, a link in the last component not
+//                                          followed (lstat)
 //   fsOpen(dir, path, len, oflags, mode, uid, gid): i64
-//                              O_CREAT/O_EXCL/O_TRUNC/O_DIRECTORY (WASI values);
+//                              O_CREAT/O_EXCL/O_TRUNC/O_DIRECTORY (WASI values),
+//                              O_NOFOLLOW (a link in the last component: ELOOP);
 //                              the inode with a reference taken (fsIput when closed)
 //   fsIget(ino): i32, fsIput(ino): i32     references of open files and cwds; an
 //                              unlinked inode is freed after its last fsIput
@@ -49,6 +54,8 @@
 //   fsUnlink(dir, path, len), fsLink(d1, p1, l1, d2, p2, l2),
 //   fsRename(d1, p1, l1, d2, p2, l2)       atomic, also across directories
 //   fsSetTimes(ino, atime, mtime, flags), fsChmod(ino, mode), fsChown(ino, uid, gid)
+//   fsSymlink(dir, path, len, target, tlen, uid, gid), fsReadlink(dir, path, len, out, max)
+//   fsConfine(on)              resolve paths beneath their starting directory (dir.ts)
 //   fsSync(): i64              the commit that makes everything so far durable;
 //   fsSyncDone(seq): i32       1 durable, 0 not yet (sleep), -EIO never
 //   fsTick(now)                the periodic call: commits a transaction older than
@@ -60,7 +67,7 @@
 
 import {
   BSIZE, I_TYPE, I_NLINK, I_MODE, I_UID, I_GID, I_SIZE, I_ATIME, I_MTIME, I_CTIME, I_BLOCKS, I_GEN,
-  T_FILE, T_DIR, ROOT_INO, MODE_MASK, MAX_FILE_BLOCKS, DIRENT_SIZE, DE_INUM, DE_TYPE, DE_NAMELEN, DE_NAME,
+  T_FILE, T_DIR, T_LINK, O_NOFOLLOW, ROOT_INO, MODE_MASK, MAX_FILE_BLOCKS, DIRENT_SIZE, DE_INUM, DE_TYPE, DE_NAMELEN, DE_NAME,
   O_CREAT, O_DIRECTORY, O_EXCL, O_TRUNC, SET_ATIM, SET_ATIM_NOW, SET_MTIM, SET_MTIM_NOW, FS_MAX_IO,
   ST_INO, ST_SIZE, ST_ATIME, ST_MTIME, ST_CTIME, ST_BLOCKS, ST_TYPE, ST_NLINK, ST_MODE, ST_UID, ST_GID, ST_GEN,
   RD_NEXT, RD_INO, RD_TYPE, RD_NAMELEN, RD_NAME, ORPHAN_SLOTS,
@@ -81,8 +88,8 @@ import {
   orphanAt, freeBlocks, freeInodes, ENOSPC, ENFILE, EFBIG,
 } from "./inode";
 import {
-  dirLookup, dirAdd, dirEntry, dirCheckSize, namei, nameiParent, isDotOrDotDot,
-  lastName, lastLen, lastSlash, ENOENT, ENOTDIR, EINVAL,
+  dirLookup, dirAdd, dirEntry, dirCheckSize, namei, nameiParent, isDotOrDotDot, linkData,
+  lastName, lastLen, lastSlash, ENOENT, ENOTDIR, EINVAL, ELOOP,
 } from "./dir";
 import { msgInit, fsReason } from "./msg";
 import { mountInit, mountIoDone, isMounted, mountDone } from "./mount";
@@ -90,7 +97,8 @@ import { begin, finish, look, ret, nowNs, setClock, notMounted, touchTimes, opWa
 
 import { fsService } from "./names";
 
-export { fsMkdir, fsRmdir, fsUnlink, fsLink, fsRename, fsService } from "./names";
+export { fsMkdir, fsRmdir, fsUnlink, fsLink, fsRename, fsService, fsSymlink } from "./names";
+export { fsConfine } from "./dir";
 
 let commitIntervalNs: u64 = 5000000000;
 
@@ -122,7 +130,14 @@ export function fsNow(): u64 { return nowNs(); }
 export function fsLookup(dir: u32, path: usize, len: u32): i64 {
   let r = look();
   if (r < 0) return r;
-  return ret(namei(dir, path, len));
+  return ret(namei(dir, path, len, true));
+}
+
+/** As fsLookup, but a symbolic link in the last component is the answer (lstat). */
+export function fsLookupLink(dir: u32, path: usize, len: u32): i64 {
+  let r = look();
+  if (r < 0) return r;
+  return ret(namei(dir, path, len, false));
 }
 
 export function fsIget(ino: u32): i32 {
@@ -140,10 +155,11 @@ export function fsIput(ino: u32): i32 {
 }
 
 export function fsOpen(dir: u32, path: usize, len: u32, oflags: u32, mode: u32, uid: u32, gid: u32): i64 {
+  let follow = (oflags & O_NOFOLLOW) == 0;
   if (!(oflags & O_CREAT)) {
     let r = look();
     if (r < 0) return r;
-    let ino = namei(dir, path, len);
+    let ino = namei(dir, path, len, follow);
     if (ino < 0) return ret(ino);
     return openExisting(<u32>ino, oflags);
   }
@@ -152,12 +168,20 @@ export function fsOpen(dir: u32, path: usize, len: u32, oflags: u32, mode: u32, 
   let made = create(dir, path, len, oflags, mode, uid, gid);
   if (made < 0) return finish(<i32>made);
   finish(0);
-  if (made == 0) return openExisting(foundIno, oflags); // it was there already
+  if (made == 0) { // it was there already
+    if (!foundLink || !follow) return openExisting(foundIno, oflags); // a link not followed: ELOOP
+    r = look();
+    if (r < 0) return r;
+    let ino = namei(dir, path, len, true); // where the link leads (a dangling one: ENOENT)
+    if (ino < 0) return ret(ino);
+    return openExisting(<u32>ino, oflags);
+  }
   iget(<u32>made);
   return made;
 }
 
 let foundIno: u32 = 0;
+let foundLink: bool = false;
 
 /** Inside an operation: create a file, or find it (returns 0, foundIno set). */
 function create(dir: u32, path: usize, len: u32, oflags: u32, mode: u32, uid: u32, gid: u32): i64 {
@@ -173,6 +197,9 @@ function create(dir: u32, path: usize, len: u32, oflags: u32, mode: u32, uid: u3
   if (found > 0) {
     if (oflags & O_EXCL) return -EEXIST;
     foundIno = <u32>found;
+    let fp = iread(foundIno);
+    if (fp == 0) return bioErr;
+    foundLink = <u32>load<u16>(fp + I_TYPE) == T_LINK;
     return 0;
   }
   if (lastSlash) return -EISDIR;
@@ -196,6 +223,7 @@ function openExisting(ino: u32, oflags: u32): i64 {
   let ip = iread(ino);
   if (ip == 0) return ret(bioErr);
   let type = <u32>load<u16>(ip + I_TYPE);
+  if (type == T_LINK) return -ELOOP; // a link not followed (O_NOFOLLOW), as Linux
   if ((oflags & O_DIRECTORY) && type != T_DIR) return -ENOTDIR;
   if (oflags & O_TRUNC) {
     if (type == T_DIR) return -EISDIR;
@@ -252,6 +280,26 @@ export function fsReaddir(dir: u32, cookie: u64, out: usize): i32 {
     return 1;
   }
   return 0;
+}
+
+// ---- Symbolic links ------------------------------------------------------------------
+
+/** A link's target (not followed) into out, at most max bytes: the bytes copied;
+ *  -EINVAL when path is not a link. */
+export function fsReadlink(dir: u32, path: usize, len: u32, out: usize, max: u32): i32 {
+  let r = look();
+  if (r < 0) return r;
+  let ino = namei(dir, path, len, false);
+  if (ino < 0) return <i32>ret(ino);
+  let ip = iread(<u32>ino);
+  if (ip == 0) return <i32>ret(bioErr);
+  if (<u32>load<u16>(ip + I_TYPE) != T_LINK) return -EINVAL;
+  let size = <u32>load<u64>(ip + I_SIZE);
+  let t = linkData(<u32>ino, ip);
+  if (t == 0) return <i32>ret(bioErr);
+  let n = size < max ? size : max;
+  memory.copy(out, t, n);
+  return <i32>n;
 }
 
 // ---- Read, write, truncate ------------------------------------------------------------

@@ -23,7 +23,7 @@
 
 import {
   BSIZE, INODES_PER_BLOCK, INODE_SIZE, I_TYPE, I_NLINK, I_MODE, I_SIZE, I_BLOCKS, I_DIRECT, I_INDIRECT, I_DINDIRECT,
-  NDIRECT, NINDIRECT, T_FREE, T_FILE, T_DIR, ROOT_INO, MODE_MASK, DIRENT_SIZE, DE_INUM, DE_TYPE, DE_NAMELEN, DE_NAME,
+  NDIRECT, NINDIRECT, T_FREE, T_FILE, T_DIR, T_LINK, LINK_MAX, ROOT_INO, MODE_MASK, DIRENT_SIZE, DE_INUM, DE_TYPE, DE_NAMELEN, DE_NAME,
   NAME_MAX, ORPHAN_SLOTS, BITS_PER_BLOCK, MAX_FILE_BLOCKS,
 } from "../../common/bsdfs";
 import { Buf, FS_WAIT, bread, bprefetch, bioNextEpoch, bioErr } from "./bio";
@@ -50,6 +50,7 @@ const IS_DIR: u8 = 2;
 const TWO_PARENTS: u8 = 4;
 const ORPHAN: u8 = 8;
 const ETYPE_SHIFT: u8 = 4; // type byte of the first entry naming it, in bits 4..5
+const IS_LINK: u8 = 64;
 
 export let fsckFiles: u32 = 0;
 export let fsckDirs: u32 = 0;
@@ -268,7 +269,7 @@ function checkInode(ino: u32): i32 {
     if (marked) { fsReport.str("inode ").num(ino).str(": free, but marked in use in the inode bitmap").line(); problem(); }
     return 0;
   }
-  if (type != T_FILE && type != T_DIR) {
+  if (type != T_FILE && type != T_DIR && type != T_LINK) {
     fsReport.str("inode ").num(ino).str(": unknown type ").num(type).line();
     problem();
     return 0;
@@ -279,7 +280,12 @@ function checkInode(ino: u32): i32 {
     if (bioErr == FS_WAIT) return FS_WAIT;
     // the cache cannot hold this inode's blocks at once (or a read failed): check what can be
   }
-  store<u8>(info + ino, load<u8>(info + ino) | IN_USE | (isDir ? IS_DIR : 0));
+  let isLink = type == T_LINK;
+  store<u8>(info + ino, load<u8>(info + ino) | IN_USE | (isDir ? IS_DIR : 0) | (isLink ? IS_LINK : 0));
+  if (isLink && (size == 0 || size > <u64>LINK_MAX || load<u32>(ip + I_DIRECT) == 0)) {
+    fsReport.str("symbolic link ").num(ino).str(": target length ").num(size).str(" (1 to ").num(LINK_MAX).str(" in its first block)").line();
+    problem();
+  }
   if (!marked) { fsReport.str("inode ").num(ino).str(": in use, but free in the inode bitmap").line(); problem(); }
   if (load<u32>(ip + I_MODE) & ~MODE_MASK) { fsReport.str("inode ").num(ino).str(": mode has bits beyond 07777").line(); problem(); }
   if (size > (<u64>MAX_FILE_BLOCKS << 12)) { fsReport.str("inode ").num(ino).str(": size ").num(size).str(" is beyond the largest file").line(); problem(); }
@@ -382,7 +388,7 @@ function finalChecks(): i32 {
     }
     let isDir = (f & IS_DIR) != 0;
     let et = <u32>(f >> ETYPE_SHIFT) & 3;
-    if (ino != ROOT_INO && et != 0 && et != (isDir ? T_DIR : T_FILE)) {
+    if (ino != ROOT_INO && et != 0 && et != (isDir ? T_DIR : (f & IS_LINK) != 0 ? T_LINK : T_FILE)) {
       fsReport.str("inode ").num(ino).str(": its directory entry gives the wrong type").line();
       problem();
     }

@@ -18,7 +18,7 @@
 
 import {
   BSIZE, INODE_SIZE, INODES_PER_BLOCK, I_TYPE, I_NLINK, I_MODE, I_UID, I_GID, I_SIZE, I_ATIME, I_MTIME, I_CTIME, I_BLOCKS,
-  I_GEN, I_DIRECT, I_INDIRECT, I_DINDIRECT, NDIRECT, NINDIRECT, T_FREE, T_FILE, T_DIR, BITS_PER_BLOCK, ORPHAN_SLOTS,
+  I_GEN, I_DIRECT, I_INDIRECT, I_DINDIRECT, NDIRECT, NINDIRECT, T_FREE, T_FILE, T_DIR, T_LINK, BITS_PER_BLOCK, ORPHAN_SLOTS,
   MAX_FILE_BLOCKS,
 } from "../../common/bsdfs";
 import { Buf, bread, bget, bioErr, fail, EIO } from "./bio";
@@ -103,7 +103,7 @@ export function iread(ino: u32): usize {
   lastInodeBuf = b;
   let p = b.data + <usize>(ino % INODES_PER_BLOCK) * INODE_SIZE;
   let t = <u32>load<u16>(p + I_TYPE);
-  if (t != T_FREE && t != T_FILE && t != T_DIR) {
+  if (t != T_FREE && t != T_FILE && t != T_DIR && t != T_LINK) {
     fsReason.reset().str("inode ").num(ino).str(" has an unknown type ").num(t).end();
     fail(-EIO);
     return 0;

@@ -9,11 +9,12 @@
 // Interface (see fs.ts for the conventions):
 //   fsMkdir(dir, path, len, mode, uid, gid), fsRmdir(dir, path, len),
 //   fsUnlink(dir, path, len), fsLink(d1, p1, l1, d2, p2, l2),
-//   fsRename(d1, p1, l1, d2, p2, l2)
+//   fsRename(d1, p1, l1, d2, p2, l2), fsSymlink(dir, path, len, target, tlen, uid, gid)
 //   fsService(): i32             reclaim: 0 nothing left, 1 more (call again), FS_WAIT
 
 import {
-  I_TYPE, I_NLINK, I_SIZE, I_CTIME, I_BLOCKS, I_DIRECT, T_FILE, T_DIR, ROOT_INO, MODE_MASK, DIRENT_SIZE, DE_INUM, ORPHAN_SLOTS,
+  I_TYPE, I_NLINK, I_SIZE, I_CTIME, I_BLOCKS, I_DIRECT, T_FILE, T_DIR, T_LINK, LINK_MAX, ROOT_INO, MODE_MASK, DIRENT_SIZE, DE_INUM,
+  ORPHAN_SLOTS,
 } from "../../common/bsdfs";
 import { EIO, bioErr } from "./bio";
 import {
@@ -23,7 +24,7 @@ import {
 import { isMounted } from "./mount";
 import {
   dirLookup, dirAdd, dirSetEntry, dirIsEmpty, dirInit, dirEntry, namei, nameiParent, isDotOrDotDot, foundBlock,
-  foundOff, lastName, lastLen, lastSlash, ENOENT, ENOTDIR, EINVAL,
+  foundOff, lastName, lastLen, lastSlash, ENOENT, ENOTDIR, EINVAL, ENAMETOOLONG,
 } from "./dir";
 import { begin, finish, nowNs, touchTimes, EEXIST, EISDIR, ENOTEMPTY, EPERM, EBUSY, EMLINK } from "./op";
 import { fsReason } from "./msg";
@@ -34,18 +35,29 @@ export function fsMkdir(dir: u32, path: usize, len: u32, mode: u32, uid: u32, gi
   return finish(mkdir(dir, path, len, mode, uid, gid));
 }
 
-function mkdir(dir: u32, path: usize, len: u32, mode: u32, uid: u32, gid: u32): i32 {
+/** The directory to add path's last component to, a name that must not exist yet: its
+ *  inode, or -errno (EEXIST; ENOENT in a removed directory). lastName, lastLen and
+ *  lastSlash (dir.ts) describe the name. */
+function parentForNew(dir: u32, path: usize, len: u32): i64 {
   let parent = nameiParent(dir, path, len);
-  if (parent < 0) return <i32>parent;
+  if (parent < 0) return parent;
   if (lastLen == 0 || isDotOrDotDot(lastName, lastLen)) return -EEXIST;
+  let pp = iread(<u32>parent);
+  if (pp == 0) return bioErr;
+  if (load<u16>(pp + I_NLINK) == 0) return -ENOENT; // a removed directory
+  let found = dirLookup(<u32>parent, pp, lastName, lastLen);
+  if (found < 0) return found;
+  if (found > 0) return -EEXIST;
+  return parent;
+}
+
+function mkdir(dir: u32, path: usize, len: u32, mode: u32, uid: u32, gid: u32): i32 {
+  let parent = parentForNew(dir, path, len);
+  if (parent < 0) return <i32>parent;
   let pino = <u32>parent;
   let pp = iread(pino);
   if (pp == 0) return bioErr;
-  if (load<u16>(pp + I_NLINK) == 0) return -ENOENT;
   if (load<u16>(pp + I_NLINK) >= 0xffff) return -EMLINK;
-  let found = dirLookup(pino, pp, lastName, lastLen);
-  if (found < 0) return <i32>found;
-  if (found > 0) return -EEXIST;
   let t = nowNs();
   let ino = ialloc(T_DIR, mode & MODE_MASK, uid, gid, t);
   if (ino < 0) return <i32>ino;
@@ -65,6 +77,43 @@ function mkdir(dir: u32, path: usize, len: u32, mode: u32, uid: u32, gid: u32): 
   let r = dirAdd(pino, pp, lastName, lastLen, <u32>ino, T_DIR);
   if (r < 0) return r;
   store<u16>(pp + I_NLINK, load<u16>(pp + I_NLINK) + 1);
+  touchTimes(pp, t, true);
+  return 0;
+}
+
+/** A symbolic link at path (not followed) to `target` (tlen bytes, kept as given). */
+export function fsSymlink(dir: u32, path: usize, len: u32, target: usize, tlen: u32, uid: u32, gid: u32): i32 {
+  if (tlen == 0) return -ENOENT; // as Linux
+  if (tlen > <u32>LINK_MAX) return -ENAMETOOLONG;
+  for (let i: u32 = 0; i < tlen; i++) if (load<u8>(target + i) == 0) return -EINVAL;
+  let r = begin();
+  if (r < 0) return r;
+  return finish(symlink(dir, path, len, target, tlen, uid, gid));
+}
+
+function symlink(dir: u32, path: usize, len: u32, target: usize, tlen: u32, uid: u32, gid: u32): i32 {
+  let parent = parentForNew(dir, path, len);
+  if (parent < 0) return <i32>parent;
+  let pino = <u32>parent;
+  if (lastSlash) return -ENOENT; // "name/" for something that does not exist
+  let t = nowNs();
+  let ino = ialloc(T_LINK, 0o777, uid, gid, t);
+  if (ino < 0) return <i32>ino;
+  let blk = balloc();
+  if (blk < 0) return <i32>blk;
+  let b = bnew(<u32>blk, true);
+  if (!b) return bioErr;
+  memory.copy(b.data, target, tlen);
+  let ip = imodify(<u32>ino);
+  if (ip == 0) return bioErr;
+  store<u16>(ip + I_NLINK, 1);
+  store<u64>(ip + I_SIZE, tlen);
+  store<u32>(ip + I_DIRECT, <u32>blk);
+  store<u32>(ip + I_BLOCKS, 1);
+  let pp = imodify(pino);
+  if (pp == 0) return bioErr;
+  let r = dirAdd(pino, pp, lastName, lastLen, <u32>ino, T_LINK);
+  if (r < 0) return r;
   touchTimes(pp, t, true);
   return 0;
 }
@@ -147,12 +196,13 @@ export function fsLink(d1: u32, p1: usize, l1: u32, d2: u32, p2: usize, l2: u32)
 }
 
 function link(d1: u32, p1: usize, l1: u32, d2: u32, p2: usize, l2: u32): i32 {
-  let src = namei(d1, p1, l1);
+  let src = namei(d1, p1, l1, false); // a link to a symbolic link is a link to it (as linkat(2))
   if (src < 0) return <i32>src;
   let ino = <u32>src;
   let ip = iread(ino);
   if (ip == 0) return bioErr;
-  if (<u32>load<u16>(ip + I_TYPE) == T_DIR) return -EPERM;
+  let type = <u32>load<u16>(ip + I_TYPE);
+  if (type == T_DIR) return -EPERM;
   if (load<u16>(ip + I_NLINK) >= 0xffff) return -EMLINK;
   let parent = nameiParent(d2, p2, l2);
   if (parent < 0) return <i32>parent;
@@ -168,7 +218,7 @@ function link(d1: u32, p1: usize, l1: u32, d2: u32, p2: usize, l2: u32): i32 {
   let t = nowNs();
   pp = imodify(pino);
   if (pp == 0) return bioErr;
-  let r = dirAdd(pino, pp, lastName, lastLen, ino, T_FILE);
+  let r = dirAdd(pino, pp, lastName, lastLen, ino, type);
   if (r < 0) return r;
   touchTimes(pp, t, true);
   ip = imodify(ino);

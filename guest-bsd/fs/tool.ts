@@ -81,7 +81,7 @@ export function toolStats(): usize { return statsRec; }
 export {
   fsUnmount, fsLookup, fsOpen, fsIget, fsIput, fsRead, fsWrite, fsTruncate, fsStat, fsReaddir, fsMkdir,
   fsRmdir, fsUnlink, fsLink, fsRename, fsSetTimes, fsChmod, fsChown, fsSync, fsSyncDone, fsTick, fsService, fsStats,
-  fsReasonPtr, fsReasonLen, fsSetCommitInterval,
+  fsReasonPtr, fsReasonLen, fsSetCommitInterval, fsLookupLink, fsSymlink, fsReadlink,
 } from "./fs";
 export { fsMount, fsMkfs, fsNotesPtr, fsNotesLen } from "./mount";
 export { fsFsck, fsReportPtr, fsReportLen, fsReportDropped, fsckFiles, fsckDirs, fsckBlocks } from "./fsck";

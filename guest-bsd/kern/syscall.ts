@@ -12,7 +12,7 @@ import {
   SYS_FDSTAT, SYS_PRESTAT, SYS_READDIR, SYS_MKDIRAT, SYS_UNLINKAT, SYS_RMDIRAT, SYS_RENAMEAT, SYS_FSYNC,
   SYS_FTRUNCATE, SYS_FUTIMES, SYS_UTIMESAT, SYS_RENUMBER, SYS_FDFLAGS, SYS_CLOCK, SYS_POLL, SYS_RANDOM, SYS_YIELD,
   SYS_ARGS, SYS_ENVIRON, SYS_MEMGROW, SYS_SPAWN, SYS_WAIT, SYS_KILL, SYS_GETPID, SYS_LINKAT, SYS_SOCK, SYS_PIPE,
-  SYS_REBOOT,
+  SYS_REBOOT, SYS_SYMLINKAT, SYS_READLINKAT, SYS_NCALLS, LOOKUP_FOLLOW, PATH_MAX,
   E_BADF, E_INVAL, E_NOSYS, E_NOTCAPABLE, E_NOTSOCK, E_NOTDIR, E_ISDIR, E_SPIPE, E_NFILE, E_NOTSUP, E_PERM, E_MFILE,
   FT_UNKNOWN, FT_CHAR_DEVICE, FT_DIRECTORY, FT_REGULAR, O_DIRECTORY,
   FDFLAG_APPEND, FDFLAG_NONBLOCK, RIGHT_FD_READ, RIGHT_FD_WRITE,
@@ -26,6 +26,7 @@ import { devOpen, devReadable, devFiletype } from "./dev";
 import {
   vfsOpen, vfsLookup, vfsStat, vfsReaddir, vfsMkdir, vfsUnlink, vfsRmdir, vfsRename, vfsLink, vfsTruncate,
   vfsUtimes, vfsSyncStart, vfsSyncDone, vfsSize, vfsRelease, devStat, resKind, resIno, resDev, resIsDir, R_INODE,
+  vfsSymlink, vfsReadlink, vfsConfine,
 } from "./vfs";
 import { spawn } from "./exec";
 import { realtimeNs, uptimeNs, callAt, callCancel, clockEpoch } from "./clock";
@@ -35,7 +36,7 @@ import { randomFill } from "./random";
 
 let sysbuf: usize = 0;
 export let nsyscalls: u64 = 0;
-export let callCounts = new StaticArray<u64>(40);
+export let callCounts = new StaticArray<u64>(<i32>SYS_NCALLS);
 /** Power off (main.ts sets it: the SYSCTL register). */
 function noPoweroff(status: u32): void {}
 export let poweroff: (status: u32) => void = noPoweroff;
@@ -51,42 +52,24 @@ function fdGet(p: Proc, fd: i64): i32 {
   return f;
 }
 
-/** The directory inode a *at call's `path` is relative to, or -errno. */
-function dirOf(p: Proc, fd: i64, path: usize, len: u32): i64 {
+/** The directory inode a *at call's path is relative to, or -errno. From here on in
+ *  the call, paths resolve beneath their directory (WASI's sandbox: an absolute path, a
+ *  ".." above it or a link out of it is ENOTCAPABLE; vfsConfine, guest-bsd/fs/dir.ts). */
+function dirOf(p: Proc, fd: i64): i64 {
   let f = fdGet(p, fd);
   if (f < 0) return -E_BADF;
   let file = files[f];
   if (file.type != F_INODE || !file.isDir) return -E_NOTDIR;
-  if (!beneath(path, len)) return -E_NOTCAPABLE;
+  vfsConfine(true);
   return <i64>file.ino;
-}
-
-/** WASI's sandbox: a path is resolved beneath its directory descriptor. An absolute
- *  path, or one whose ".." components climb above that directory, is refused
- *  (ENOTCAPABLE, as wasmtime answers). With no symbolic links the lexical check is the
- *  whole check: a ".." always leads to the directory the path came through. */
-function beneath(path: usize, len: u32): bool {
-  if (len > 0 && load<u8>(path) == 47) return false;
-  let depth: i32 = 0;
-  let i: u32 = 0;
-  while (i < len) {
-    while (i < len && load<u8>(path + i) == 47) i++;
-    if (i >= len) break;
-    let s = i;
-    while (i < len && load<u8>(path + i) != 47) i++;
-    let n = i - s;
-    if (n == 2 && load<u8>(path + s) == 46 && load<u8>(path + s + 1) == 46) {
-      if (--depth < 0) return false;
-    } else if (!(n == 1 && load<u8>(path + s) == 46)) depth++;
-  }
-  return true;
 }
 
 export function doSyscall(nr: i32, a0: i64, a1: i64, a2: i64, a3: i64, a4: i64, a5: i64): i64 {
   let p = cur();
   nsyscalls++;
   p.syscalls++;
-  if (nr >= 0 && nr < 40) callCounts[nr]++;
+  if (nr >= 0 && nr < <i32>SYS_NCALLS) callCounts[nr]++;
+  vfsConfine(false); // the kernel's own lookups (exec, /dev) are not confined
   let n = <u32>min<i64>(max<i64>(a1, 0), <i64>SYSBUF_DATA);
   switch (nr) {
     case SYS_EXIT: procExit(p, <i32>a0, 0); return 0;
@@ -94,7 +77,18 @@ export function doSyscall(nr: i32, a0: i64, a1: i64, a2: i64, a3: i64, a4: i64, 
     case SYS_WRITE: { let f = fdGet(p, a0); return f < 0 ? -E_BADF : fileWrite(f, sysbuf, n); }
     case SYS_PREAD: { let f = fdGet(p, a0); return f < 0 ? -E_BADF : filePread(f, sysbuf, n, <u64>a2); }
     case SYS_PWRITE: { let f = fdGet(p, a0); return f < 0 ? -E_BADF : filePwrite(f, sysbuf, n, <u64>a2); }
-    case SYS_OPENAT: return openat(p, a0, <u32>a1, <u32>a2, <u32>a3, <u64>a5);
+    case SYS_OPENAT: return openat(p, a0, <u32>a1, <u32>a2, <u32>a3, (a4 & LOOKUP_FOLLOW) != 0, <u64>a5);
+    case SYS_SYMLINKAT: { // the new link's path at SYSBUF, its target at SYSBUF_PATH2
+      let d = dirOf(p, a0);
+      if (d < 0) return d;
+      if (a2 > 0 && load<u8>(sysbuf + SYSBUF_PATH2) == 47) return -E_NOTCAPABLE; // could never be followed
+      return vfsSymlink(<u32>d, sysbuf, <u32>a1, sysbuf + SYSBUF_PATH2, <u32>a2);
+    }
+    case SYS_READLINKAT: { // the target to SYSBUF_PATH2, at most a2 bytes
+      let d = dirOf(p, a0);
+      if (d < 0) return d;
+      return vfsReadlink(<u32>d, sysbuf, <u32>a1, sysbuf + SYSBUF_PATH2, <u32>min<i64>(max<i64>(a2, 0), <i64>PATH_MAX));
+    }
     case SYS_CLOSE: {
       let f = fdGet(p, a0);
       if (f < 0) return -E_BADF;
@@ -105,9 +99,9 @@ export function doSyscall(nr: i32, a0: i64, a1: i64, a2: i64, a3: i64, a4: i64, 
     case SYS_SEEK: return seek(p, a0, a1, <u32>a2);
     case SYS_FSTAT: return fstat(p, a0, sysbuf);
     case SYS_STATAT: {
-      let d = dirOf(p, a0, sysbuf, <u32>a1);
+      let d = dirOf(p, a0);
       if (d < 0) return d;
-      let r = vfsLookup(<u32>d, sysbuf, <u32>a1);
+      let r = vfsLookup(<u32>d, sysbuf, <u32>a1, (a2 & LOOKUP_FOLLOW) != 0);
       if (r < 0) return r;
       return resKind == R_INODE ? vfsStat(resIno, sysbuf + SYSBUF_REC) : devStat(resDev, sysbuf + SYSBUF_REC);
     }
@@ -132,14 +126,16 @@ export function doSyscall(nr: i32, a0: i64, a1: i64, a2: i64, a3: i64, a4: i64, 
       if (files[f].type != F_INODE) return -E_NOTDIR;
       return vfsReaddir(files[f].ino, <u64>a1, sysbuf);
     }
-    case SYS_MKDIRAT: { let d = dirOf(p, a0, sysbuf, <u32>a1); return d < 0 ? d : vfsMkdir(<u32>d, sysbuf, <u32>a1); }
-    case SYS_UNLINKAT: { let d = dirOf(p, a0, sysbuf, <u32>a1); return d < 0 ? d : vfsUnlink(<u32>d, sysbuf, <u32>a1); }
-    case SYS_RMDIRAT: { let d = dirOf(p, a0, sysbuf, <u32>a1); return d < 0 ? d : vfsRmdir(<u32>d, sysbuf, <u32>a1); }
+    case SYS_MKDIRAT: { let d = dirOf(p, a0); return d < 0 ? d : vfsMkdir(<u32>d, sysbuf, <u32>a1); }
+    case SYS_UNLINKAT: { let d = dirOf(p, a0); return d < 0 ? d : vfsUnlink(<u32>d, sysbuf, <u32>a1); }
+    case SYS_RMDIRAT: { let d = dirOf(p, a0); return d < 0 ? d : vfsRmdir(<u32>d, sysbuf, <u32>a1); }
     case SYS_RENAMEAT: case SYS_LINKAT: {
-      let d1 = dirOf(p, a0, sysbuf, <u32>a1);
+      let d1 = dirOf(p, a0);
       if (d1 < 0) return d1;
-      let d2 = dirOf(p, a2, sysbuf + SYSBUF_PATH2, <u32>a3);
+      let d2 = dirOf(p, a2);
       if (d2 < 0) return d2;
+      // path_link never follows the old path's link (as wasmtime: following is EINVAL)
+      if (nr == SYS_LINKAT && (a4 & LOOKUP_FOLLOW) != 0) return -E_INVAL;
       return nr == SYS_RENAMEAT
         ? vfsRename(<u32>d1, sysbuf, <u32>a1, <u32>d2, sysbuf + SYSBUF_PATH2, <u32>a3)
         : vfsLink(<u32>d1, sysbuf, <u32>a1, <u32>d2, sysbuf + SYSBUF_PATH2, <u32>a3);
@@ -164,9 +160,9 @@ export function doSyscall(nr: i32, a0: i64, a1: i64, a2: i64, a3: i64, a4: i64, 
       return files[f].type == F_INODE ? vfsUtimes(files[f].ino, <u64>a1, <u64>a2, <u32>a3) : 0;
     }
     case SYS_UTIMESAT: {
-      let d = dirOf(p, a0, sysbuf, <u32>a1);
+      let d = dirOf(p, a0);
       if (d < 0) return d;
-      let r = vfsLookup(<u32>d, sysbuf, <u32>a1);
+      let r = vfsLookup(<u32>d, sysbuf, <u32>a1, ((a4 >> 16) & LOOKUP_FOLLOW) != 0);
       if (r < 0) return r;
       return resKind == R_INODE ? vfsUtimes(resIno, <u64>a2, <u64>a3, <u32>a4 & 0xffff) : 0;
     }
@@ -229,13 +225,13 @@ function syncWait(p: Proc): i64 {
   return r;
 }
 
-function openat(p: Proc, dirfd: i64, len: u32, oflags: u32, fdflags: u32, rights: u64): i64 {
-  let d = dirOf(p, dirfd, sysbuf, len);
+function openat(p: Proc, dirfd: i64, len: u32, oflags: u32, fdflags: u32, follow: bool, rights: u64): i64 {
+  let d = dirOf(p, dirfd);
   if (d < 0) return d;
   // Synchronous writes (DSYNC, RSYNC, SYNC) are not implemented: refused, not ignored
   // (a program can fall back to fd_sync).
   if ((fdflags & ~(FDFLAG_APPEND | FDFLAG_NONBLOCK)) != 0) return -E_NOTSUP;
-  let r = vfsOpen(<u32>d, sysbuf, len, oflags);
+  let r = vfsOpen(<u32>d, sysbuf, len, oflags, follow);
   if (r < 0) return r;
   let wantRead = (rights & <u64>RIGHT_FD_READ) != 0 || rights == 0;
   let wantWrite = (rights & <u64>RIGHT_FD_WRITE) != 0;

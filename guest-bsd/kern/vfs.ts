@@ -20,21 +20,22 @@
 //                                the result in resKind (R_INODE / R_DEV), resIno, resDev,
 //                                resIsDir; vfsOpen takes an inode reference (vfsRelease)
 //   vfsRead, vfsWrite, vfsSize, vfsStat, vfsReaddir, vfsMkdir, vfsUnlink, vfsRmdir,
-//   vfsRename, vfsLink, vfsTruncate, vfsUtimes, vfsSync, vfsRetain, vfsRelease
+//   vfsRename, vfsLink, vfsSymlink, vfsReadlink, vfsTruncate, vfsUtimes, vfsSync, vfsRetain,
+//   vfsRelease, vfsConfine(on) (WASI's sandboxed resolution for the calls that follow)
 //   vfsTick(now), vfsProgress (set by the wake-up hook), FS_CHAN
 
 import {
-  E_NOENT, E_NOTDIR, E_NAMETOOLONG, E_INVAL, E_EXIST, E_ISDIR, E_IO, FT_DIRECTORY, FT_REGULAR, FT_CHAR_DEVICE,
+  E_NOENT, E_NOTDIR, E_NAMETOOLONG, E_INVAL, E_EXIST, E_ISDIR, E_IO, FT_DIRECTORY, FT_REGULAR, FT_CHAR_DEVICE, FT_SYMLINK,
   STAT_SIZE, DIRENT_NAME, O_CREAT, O_EXCL, O_DIRECTORY, SYS_BLOCK,
 } from "../../common/bsd-abi";
 import {
-  ST_INO, ST_SIZE, ST_ATIME, ST_MTIME, ST_CTIME, ST_TYPE, ST_NLINK, T_DIR, RD_NEXT, RD_INO, RD_TYPE, RD_NAMELEN, RD_NAME,
+  ST_INO, ST_SIZE, ST_ATIME, ST_MTIME, ST_CTIME, ST_TYPE, ST_NLINK, T_DIR, T_LINK, O_NOFOLLOW as FS_O_NOFOLLOW, RD_NEXT, RD_INO, RD_TYPE, RD_NAMELEN, RD_NAME,
   FS_MAX_IO,
 } from "../../common/bsdfs";
 import {
   fsInit, fsSetWakeup, fsSetClock, fsRoot, fsLookup, fsOpen, fsIget, fsIput, fsRead, fsWrite, fsTruncate,
   fsStat, fsReaddir, fsMkdir, fsRmdir, fsUnlink, fsLink, fsRename, fsSetTimes, fsSync, fsSyncDone, fsTick,
-  fsReasonPtr, fsReasonLen,
+  fsReasonPtr, fsReasonLen, fsLookupLink, fsSymlink, fsReadlink, fsConfine,
 } from "../fs/fs";
 import { fsMount } from "../fs/mount";
 import { BlockDevice } from "../fs/blkio";
@@ -143,12 +144,13 @@ function isDirIno(ino: u32): i64 {
   return load<u16>(st + ST_TYPE) == T_DIR ? 1 : 0;
 }
 
-export function vfsLookup(dir: u32, path: usize, len: u32): i64 {
+/** The file `path` names; `follow`: a symbolic link in the last component is followed. */
+export function vfsLookup(dir: u32, path: usize, len: u32, follow: bool = true): i64 {
   if (len > PATH_MAX_K) return -E_NAMETOOLONG;
   let d = devOf(dir, path, len);
   if (d == FS_WAIT) return wait(d);
   if (d >= 0) { resKind = R_DEV; resDev = <u32>d; resIsDir = false; return 0; }
-  let ino = fsLookup(dir, path, len);
+  let ino = follow ? fsLookup(dir, path, len) : fsLookupLink(dir, path, len);
   if (ino < 0) return wait(ino);
   let isDir = isDirIno(<u32>ino);
   if (isDir < 0) return wait(isDir);
@@ -157,7 +159,7 @@ export function vfsLookup(dir: u32, path: usize, len: u32): i64 {
 }
 
 /** open(): a device, or an inode with a reference taken (vfsRelease when closed). */
-export function vfsOpen(dir: u32, path: usize, len: u32, oflags: u32): i64 {
+export function vfsOpen(dir: u32, path: usize, len: u32, oflags: u32, follow: bool = true): i64 {
   if (len > PATH_MAX_K) return -E_NAMETOOLONG;
   let d = devOf(dir, path, len);
   if (d == FS_WAIT) return wait(d);
@@ -167,7 +169,7 @@ export function vfsOpen(dir: u32, path: usize, len: u32, oflags: u32): i64 {
     resKind = R_DEV; resDev = <u32>d; resIsDir = false;
     return 0;
   }
-  let ino = fsOpen(dir, path, len, oflags, FILE_MODE, 0, 0);
+  let ino = fsOpen(dir, path, len, oflags | (follow ? 0 : FS_O_NOFOLLOW), FILE_MODE, 0, 0);
   if (ino < 0) return wait(ino);
   let isDir = isDirIno(<u32>ino);
   if (isDir < 0) { fsIput(<u32>ino); return wait(isDir); }
@@ -200,6 +202,11 @@ export function vfsSize(ino: u32): i64 {
   return <i64>load<u64>(st + ST_SIZE);
 }
 
+/** WASI's filetype of a BSDFS inode type. */
+function filetype(t: u32): u32 {
+  return t == T_DIR ? FT_DIRECTORY : t == T_LINK ? FT_SYMLINK : FT_REGULAR;
+}
+
 /** A WASI filestat record for an inode (common/bsd-abi.ts STAT). */
 export function vfsStat(ino: u32, out: usize): i64 {
   let r = <i64>fsStat(ino, st);
@@ -207,7 +214,7 @@ export function vfsStat(ino: u32, out: usize): i64 {
   memory.fill(out, 0, STAT_SIZE);
   store<u64>(out, 1); // dev: the system disk
   store<u64>(out + 8, load<u64>(st + ST_INO));
-  store<u8>(out + 16, load<u16>(st + ST_TYPE) == T_DIR ? <u8>FT_DIRECTORY : <u8>FT_REGULAR);
+  store<u8>(out + 16, <u8>filetype(<u32>load<u16>(st + ST_TYPE)));
   store<u64>(out + 24, <u64>load<u16>(st + ST_NLINK));
   store<u64>(out + 32, load<u64>(st + ST_SIZE));
   store<u64>(out + 40, load<u64>(st + ST_ATIME));
@@ -234,7 +241,7 @@ export function vfsReaddir(dir: u32, cookie: u64, out: usize): i64 {
   store<u64>(out, load<u64>(rd + RD_NEXT));
   store<u64>(out + 8, <u64>load<u32>(rd + RD_INO));
   store<u32>(out + 16, n);
-  store<u8>(out + 20, load<u8>(rd + RD_TYPE) == <u8>T_DIR ? <u8>FT_DIRECTORY : <u8>FT_REGULAR);
+  store<u8>(out + 20, <u8>filetype(<u32>load<u8>(rd + RD_TYPE)));
   memory.copy(out + DIRENT_NAME, rd + RD_NAME, n);
   return 1;
 }
@@ -261,6 +268,16 @@ export function vfsRename(d1: u32, p1: usize, l1: u32, d2: u32, p2: usize, l2: u
 export function vfsLink(d1: u32, p1: usize, l1: u32, d2: u32, p2: usize, l2: u32): i64 {
   return wait(<i64>fsLink(d1, p1, l1, d2, p2, l2));
 }
+export function vfsSymlink(dir: u32, path: usize, len: u32, target: usize, tlen: u32): i64 {
+  return wait(<i64>fsSymlink(dir, path, len, target, tlen, 0, 0));
+}
+/** A link's target into out (at most max bytes): the length, or -EINVAL if not a link. */
+export function vfsReadlink(dir: u32, path: usize, len: u32, out: usize, max: u32): i64 {
+  return wait(<i64>fsReadlink(dir, path, len, out, max));
+}
+/** Resolve the paths of the calls that follow beneath their directory (WASI's sandbox)
+ *  or not (the kernel's own lookups: exec, /dev). */
+export function vfsConfine(on: bool): void { fsConfine(on); }
 export function vfsTruncate(ino: u32, size: u64): i64 { return wait(<i64>fsTruncate(ino, size)); }
 
 /** WASI fst_flags: ATIM 1, ATIM_NOW 2, MTIM 4, MTIM_NOW 8 (the file system's SET_* are the same bits). */

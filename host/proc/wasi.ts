@@ -12,7 +12,9 @@
 // and fd_renumber (the kernel numbers descriptors), path_rename and path_link (one
 // atomic kernel operation, not unlink + link), clocks and random (virtual time and
 // the kernel's seeded generator), poll_oneoff (the kernel waits), args and environ
-// (the kernel holds them), proc_exit, sched_yield and sockets.
+// (the kernel holds them), proc_exit, sched_yield, sockets, and path_symlink and
+// path_readlink (the shim has no links, and fails a target longer than the buffer
+// where readlink(2) cuts it).
 // browser_wasi_shim 0.4.2 writes filestat's times at offsets 38, 46 and 52 instead of
 // 40, 48 and 56; KernelFd returns a Filestat whose write_bytes uses the right ones.
 //
@@ -32,6 +34,7 @@ import {
   SYS_FDSTAT, SYS_PRESTAT, SYS_READDIR, SYS_MKDIRAT, SYS_UNLINKAT, SYS_RMDIRAT, SYS_RENAMEAT, SYS_FSYNC,
   SYS_FTRUNCATE, SYS_FUTIMES, SYS_UTIMESAT, SYS_RENUMBER, SYS_FDFLAGS, SYS_CLOCK, SYS_POLL, SYS_RANDOM, SYS_YIELD,
   SYS_ARGS, SYS_ENVIRON, SYS_MEMGROW, SYS_SPAWN, SYS_WAIT, SYS_KILL, SYS_GETPID, SYS_LINKAT, SYS_SOCK, SYS_PIPE, SYS_REBOOT,
+  SYS_SYMLINKAT, SYS_READLINKAT,
   FT_CHAR_DEVICE, FT_DIRECTORY, FT_REGULAR, E_INVAL, E_NAMETOOLONG, E_FAULT,
 } from "../../common/bsd-abi.js";
 
@@ -258,11 +261,6 @@ export function makeWasiImports(engine: ProcessEngine, p: Proc): ProcImports {
       const n = path(s);
       return n < 0 ? -n : -sys(SYS_UNLINKAT, this.fd, n);
     }
-    override path_readlink(s: string): { ret: number; data: string | null } {
-      // No symbolic links: an existing path is not one (EINVAL), a missing one ENOENT.
-      const st = this.path_filestat_get(0, s);
-      return { ret: st.ret !== 0 ? st.ret : E_INVAL, data: null };
-    }
   }
 
   // The shim indexes fds[fd] and checks `!= undefined`: name a KernelFd for every number.
@@ -370,19 +368,36 @@ export function makeWasiImports(engine: ProcessEngine, p: Proc): ProcImports {
     fd_renumber: wrap((fd: number, to: number) => -sys(SYS_RENUMBER, fd, to)),
     path_rename: wrap((fd: number, oldPtr: number, oldLen: number, newFd: number, newPtr: number, newLen: number) =>
       twoPaths(SYS_RENAMEAT, fd, oldPtr, oldLen, newFd, newPtr, newLen)),
-    path_link: wrap((fd: number, _flags: number, oldPtr: number, oldLen: number, newFd: number, newPtr: number, newLen: number) =>
-      twoPaths(SYS_LINKAT, fd, oldPtr, oldLen, newFd, newPtr, newLen)),
+    path_link: wrap((fd: number, flags: number, oldPtr: number, oldLen: number, newFd: number, newPtr: number, newLen: number) =>
+      twoPaths(SYS_LINKAT, fd, oldPtr, oldLen, newFd, newPtr, newLen, flags)),
+    // The link's path goes to SYSBUF, its target to SYSBUF_PATH2 (as the kernel reads them).
+    path_symlink: wrap((oldPtr: number, oldLen: number, fd: number, newPtr: number, newLen: number) => {
+      if (oldLen > SYSBUF_PATH2 || newLen > SYSBUF_PATH2) return E_NAMETOOLONG;
+      toKernel(u8().subarray(newPtr, newPtr + newLen), 0);
+      toKernel(u8().subarray(oldPtr, oldPtr + oldLen), SYSBUF_PATH2);
+      return -sys(SYS_SYMLINKAT, fd, newLen, oldLen);
+    }),
+    // The target comes back at SYSBUF_PATH2, cut to the buffer as readlink(2) cuts it.
+    path_readlink: wrap((fd: number, pathPtr: number, pathLen: number, buf: number, bufLen: number, usedPtr: number) => {
+      if (pathLen > SYSBUF_PATH2) return E_NAMETOOLONG;
+      toKernel(u8().subarray(pathPtr, pathPtr + pathLen), 0);
+      const r = sys(SYS_READLINKAT, fd, pathLen, bufLen);
+      if (r < 0) return -r;
+      u8().set(fromKernel(r, SYSBUF_PATH2), buf);
+      dv().setUint32(usedPtr, r, true);
+      return 0;
+    }),
     sock_accept: wrap((fd: number) => -sys(SYS_SOCK, fd)),
     sock_recv: wrap((fd: number) => -sys(SYS_SOCK, fd)),
     sock_send: wrap((fd: number) => -sys(SYS_SOCK, fd)),
     sock_shutdown: wrap((fd: number) => -sys(SYS_SOCK, fd)),
   });
 
-  function twoPaths(nr: number, fd: number, oldPtr: number, oldLen: number, newFd: number, newPtr: number, newLen: number): number {
+  function twoPaths(nr: number, fd: number, oldPtr: number, oldLen: number, newFd: number, newPtr: number, newLen: number, flags = 0): number {
     if (oldLen > SYSBUF_PATH2 || newLen > PATH_MAX) return E_NAMETOOLONG;
     toKernel(u8().subarray(oldPtr, oldPtr + oldLen), 0);
     toKernel(u8().subarray(newPtr, newPtr + newLen), SYSBUF_PATH2);
-    return -sys(nr, fd, oldLen, newFd, newLen);
+    return -sys(nr, fd, oldLen, newFd, newLen, flags);
   }
 
   const bsd: Record<string, unknown> = {

@@ -205,5 +205,10 @@ export function errText(e: i32): string {
   if (e == 12) return "no child processes";
   if (e == 51) return "no space left on device";
   if (e == 69) return "read-only file system";
+  if (e == 76) return "not capable (outside the directory given)";
+  if (e == 32) return "too many levels of symbolic links";
+  if (e == 37) return "file name too long";
+  if (e == 55) return "directory not empty";
+  if (e == 63) return "operation not permitted";
   return "error " + e.toString();
 }
