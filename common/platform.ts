@@ -160,6 +160,14 @@ export const MSG_WRITE = 6;
 // A stream's counters: a0 = stream id. Reply a0 = 0, a1 = late reads, a2/a3 = bytes
 // sent (low, high 32 bits); kept after the stream stops, until its slot is reused.
 export const MSG_STATS = 7;
+// A file of the stream volume by name: a0..a11 = the name, 1 to 47 bytes of UTF-8,
+// NUL padded (the directory's form). Reply a0 = file index, a2/a3 = size in bytes,
+// a4/a5 = nominal rate in bits per second (low, high 32 bits). Waits while the volume
+// is mounting, as a start does.
+export const MSG_LOOKUP = 8;
+// A file's name by index: a0 = index. Reply a0 = 0, a2..a13 = the name, NUL padded.
+export const MSG_FILE_NAME = 9;
+export const MSG_NAME_WORDS = 12; // u32 arguments a name takes (DE_NAME_MAX + 1 bytes)
 
 export const FLAG_LOOP = 1;
 export const FLAG_NO_ADMISSION = 2; // experiments: start even past admission (find the disk limit)

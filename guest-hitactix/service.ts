@@ -13,9 +13,10 @@
 // Interface: serviceInit(), serviceIntr() from irq(IRQ_IPI); serviceThread (accounting).
 
 import { MBOX_BSD_TO_HTX, MBOX_HTX_TO_BSD } from "../common/memmap";
-import { MSG_PING, MSG_PONG, MSG_REPLY, MSG_STREAM_START, MSG_STREAM_STOP, MSG_WRITE, MSG_STATS, FLAG_LOOP, FLAG_NO_ADMISSION,
+import { MSG_PING, MSG_PONG, MSG_REPLY, MSG_STREAM_START, MSG_STREAM_STOP, MSG_WRITE, MSG_STATS, MSG_LOOKUP, MSG_FILE_NAME, MSG_NAME_WORDS,
+  MSG_ARGS, FLAG_LOOP, FLAG_NO_ADMISSION,
   ERR_NO_SUCH_FILE, ERR_ADMISSION, ERR_TABLE_FULL, ERR_NO_SUCH_STREAM, ERR_NOT_MOUNTED, ERR_BAD_REQUEST, ERR_NO_MEMORY } from "../common/platform";
-import { mboxInit, mboxSend, mboxRecv, mboxDone, rxType, rxSeq, rxArg } from "../guest-lib/mailbox";
+import { mboxInit, mboxSend, mboxSendArgs, mboxRecv, mboxDone, rxType, rxSeq, rxArg } from "../guest-lib/mailbox";
 import { sendIpi } from "../guest-lib/cpu";
 import { dmaAlloc } from "../guest-lib/dma";
 import { BlkReq, REQ_WRITE, CLASS_NRT } from "./blkdev";
@@ -26,7 +27,8 @@ import { dmaFree } from "../guest-lib/dma";
 import { RING_SLOTS } from "./param";
 import { admit, admitRelease, admitChunkNs, admitGroupLoadNs } from "./admission";
 import { cputs, cputu, kprint } from "../guest-lib/console";
-import { sfsFiles, sfsFile } from "./sfs";
+import { sfsFiles, sfsFile, sfsName, sfsLookup, sfsRate } from "./sfs";
+import { DE_NAME_MAX } from "../common/sfs";
 import { NDISK } from "./param";
 import { Thread, threadEvent, threadRun } from "./isosched";
 
@@ -53,6 +55,7 @@ let prA3 = new StaticArray<u32>(64);
 let writes = new StaticArray<BlkReq | null>(NWRITE);
 let writeBusy = new StaticArray<bool>(NWRITE);
 let mac: usize = 0;
+const nameReply = new StaticArray<u32>(MSG_ARGS); // a lookup's or a name's reply arguments
 
 export function serviceInit(): void {
   mboxInit(MBOX_HTX_TO_BSD);
@@ -164,9 +167,46 @@ function handle(): bool {
       let b = streams[id].bytesSent;
       reply(hSeq, 0, streams[id].lateReads, <u32>b, <u32>(b >> 32));
     }
+  } else if (hType == MSG_LOOKUP || hType == MSG_FILE_NAME) {
+    if (mountState == MOUNT_PENDING) return false;
+    return fileQuery();
   } else {
     reply(hSeq, -1, ERR_BAD_REQUEST);
   }
+  return true;
+}
+
+/** MSG_LOOKUP and MSG_FILE_NAME (the name-to-index map BSD's `streamctl` uses); false
+ * if the reply ring has no room yet (the request stays held). Their replies carry more
+ * than the four arguments the owed-reply queue keeps, so they wait for the ring instead. */
+function fileQuery(): bool {
+  if (mountState != MOUNT_READY) { reply(hSeq, -1, ERR_NOT_MOUNTED); return true; }
+  let fi: i32;
+  if (hType == MSG_LOOKUP) {
+    // The name is in the receive buffer still: nothing is received while a request is held.
+    let name = changetype<usize>(nameReply);
+    for (let i: u32 = 0; i < <u32>MSG_NAME_WORDS; i++) store<u32>(name + (<usize>i << 2), rxArg(i));
+    let len: u32 = 0;
+    while (len <= DE_NAME_MAX && load<u8>(name + len) != 0) len++;
+    fi = len == 0 || len > DE_NAME_MAX ? -1 : sfsLookup(name, len);
+  } else {
+    fi = hArgs[0] < sfsFiles ? <i32>hArgs[0] : -1;
+  }
+  if (fi < 0) { reply(hSeq, -1, ERR_NO_SUCH_FILE); return true; }
+  if (pendingReplies != 0) return false; // replies keep their order
+  let a = changetype<usize>(nameReply);
+  memory.fill(a, 0, MSG_ARGS * 4);
+  if (hType == MSG_LOOKUP) {
+    let f = sfsFile(<u32>fi);
+    let rate = sfsRate(<u32>fi);
+    nameReply[0] = <u32>fi;
+    nameReply[2] = <u32>f.size; nameReply[3] = <u32>(f.size >> 32);
+    nameReply[4] = <u32>rate; nameReply[5] = <u32>(rate >> 32);
+  } else {
+    memory.copy(a + 8, sfsName(<u32>fi), <usize>(MSG_NAME_WORDS * 4));
+  }
+  if (!mboxSendArgs(MBOX_HTX_TO_BSD, MSG_REPLY, hSeq, a, MSG_ARGS)) return false;
+  sendIpi(BSD_CPU);
   return true;
 }
 

@@ -21,7 +21,7 @@ interface Rig {
   content: Uint8Array;
 }
 
-async function rig(): Promise<Rig> {
+async function rig(extra: { name: string; bytes: number; rate: number }[] = []): Promise<Rig> {
   const cfg = defaultBoard();
   cfg.cpus[1].bootArgs[BOOT_HTX_IP] = 0x0a000001;
   cfg.bsd = { cmdline: ["init", "-x", "/bin/sh"], ttyAttached: true };
@@ -35,6 +35,7 @@ async function rig(): Promise<Rig> {
   });
   const vol = formatVolume(m.disks.map((d) => d.backend), volumeIdFromSeed(1));
   importFile(vol, "movie", bytesSource(content), RATE, 256_000_000);
+  for (const f of extra) importFile(vol, f.name, bytesSource(new Uint8Array(f.bytes).fill(7)), f.rate, 256_000_000);
   return {
     m,
     content,
@@ -106,6 +107,48 @@ describe("the HiTactix driver, from BSD userland", () => {
     expect(out).toContain("error write disk-error");
     expect(out).toContain("upload: bad -b");
     expect(out).toContain("ok ping");
+    expect(out).toContain("ok start 0");
+    const flow = r.m.client!.flow("10.0.0.2:6000")!;
+    expect(flow.mismatches).toBe(0);
+    expect(flow.dataBytes).toBeGreaterThan(0);
+    expect(r.m.board.cpus.map((c) => c.report)).toEqual([undefined, undefined]);
+  });
+
+  it("files by name: streamctl ls lists the volume, file shows one, start takes a name", async () => {
+    const long = "x".repeat(47);
+    const r = await rig([
+      { name: "trailer two", bytes: 1_000_001, rate: 4_400_000 },
+      { name: "42", bytes: 4096, rate: 1_000_000 },
+      { name: long, bytes: 3_000_000, rate: 17_600_000 },
+    ]);
+    r.type("streamctl ls; echo status $?"); // sent while HiTactix mounts: waits for it
+    r.run(3 * S);
+    r.type("streamctl file movie; echo status $?");
+    r.type("streamctl file '#1'; echo status $?");
+    r.type("streamctl file nosuch; echo status $?");
+    r.type("streamctl file '#4'; echo status $?");
+    r.type(`streamctl file ${long}y; echo status $?`); // 48 bytes: no name can be that long
+    r.type("streamctl start nosuch 10.0.0.2:6000; echo status $?");
+    r.type("streamctl start movie 10.0.0.2:6000 mac 02:00:00:00:00:02; echo status $?");
+    r.run(5 * S);
+    const out = r.out();
+    if (process.env.SHOW) console.log(out);
+    const statuses = [...out.matchAll(/status (\d+)/g)].map((x) => Number(x[1]));
+    expect(statuses).toEqual([0, 0, 0, 1, 1, 1, 1, 0]);
+    const lines = out.split("\n");
+    const ls = lines.slice(0, 5);
+    expect(ls).toEqual([
+      "FILE BYTES BITS/S NAME",
+      `#0 ${8 * chunkBytes(RATE, 256_000_000)} ${RATE} movie`,
+      "#1 1000001 4400000 trailer two",
+      "#2 4096 1000000 42",
+      `#3 3000000 17600000 ${long}`,
+    ]);
+    expect(out).toContain(`ok file 0 ${8 * chunkBytes(RATE, 256_000_000)} ${RATE} movie\n`);
+    expect(out).toContain("ok file 1 1000001 4400000 trailer two\n");
+    expect(out.match(/error file no-such-file/g)!.length).toBe(2);
+    expect(out).toMatch(/streamctl: file x{47}y: invalid argument/);
+    expect(out).toContain("error start no-such-file");
     expect(out).toContain("ok start 0");
     const flow = r.m.client!.flow("10.0.0.2:6000")!;
     expect(flow.mismatches).toBe(0);

@@ -6,11 +6,16 @@
 // each write() is one request in text, and each read() returns the next reply line of
 // that session (blocking while requests are outstanding; 0 when none is). Requests:
 //   start FILE IP:PORT [loop] [noadmit] [mac XX:XX:XX:XX:XX:XX] [sport N]
-//         FILE is the index in the stream volume's directory, as "#N" or "N"
+//         FILE is a file of the stream volume: its name, or its index in the
+//         directory as "#N" (or "N": a name made of digits only needs "#" and the
+//         index). A name is looked up first (MSG_LOOKUP), then the stream started:
+//         still one write() and one reply.
 //         -> "ok start ID" ("ok start ID past-admission" when noadmit started a stream
 //         admission control would have refused) | "error start REASON"
 //   stop ID                        -> "ok stop ID"
 //   stats ID                       -> "ok stats ID BYTES LATE"
+//   file FILE                      -> "ok file INDEX SIZE RATE NAME" (bytes, bits/s);
+//         "file #N" of each N from 0 until "error file no-such-file" lists the volume
 //   write DISK LBA BYTES\n<BYTES of data, in this write or the following ones>
 //         an upload: the data goes to HiTactix's disk DISK at LBA (sectors of 512 B)
 //         as a non-real-time write       -> "ok write LBA" | "error write REASON"
@@ -24,7 +29,8 @@
 
 import { MBOX_BSD_TO_HTX, MBOX_HTX_TO_BSD, BSD_HIGH_BASE } from "../../common/memmap";
 import {
-  MSG_PING, MSG_PONG, MSG_REPLY, MSG_STREAM_START, MSG_STREAM_STOP, MSG_WRITE, MSG_STATS, FLAG_LOOP, FLAG_NO_ADMISSION,
+  MSG_PING, MSG_PONG, MSG_REPLY, MSG_STREAM_START, MSG_STREAM_STOP, MSG_WRITE, MSG_STATS, MSG_LOOKUP, MSG_FILE_NAME,
+  MSG_NAME_WORDS, FLAG_LOOP, FLAG_NO_ADMISSION,
   ERR_NO_SUCH_FILE, ERR_ADMISSION, ERR_TABLE_FULL, ERR_NO_SUCH_STREAM, ERR_NOT_MOUNTED, ERR_BAD_REQUEST, ERR_NO_MEMORY,
 } from "../../common/platform";
 import { E_INVAL, E_AGAIN, E_NOMEM, SYS_BLOCK } from "../../common/bsd-abi";
@@ -33,17 +39,23 @@ import { sendIpi } from "../../guest-lib/cpu";
 import { sleep, wakeup } from "./sched";
 import { Scan, Out, parseIpv4, parseMac, parseDec } from "./text";
 import { UPLOAD_POOL, UPLOAD_UNIT } from "./param";
+import { DE_NAME_MAX } from "../../common/sfs";
 
 const HTX_CPU: u32 = 1;
 const NSESS: i32 = 16;
 const NOUT: u32 = 16; // outstanding requests per session
 const NREQ: i32 = 128;
-const LINE: u32 = 64; // bytes per reply line
+const LINE: u32 = 128; // bytes per reply line (the longest, "ok file", is ~110)
 const K_START: u8 = 1;
 const K_STOP: u8 = 2;
 const K_STATS: u8 = 3;
 const K_WRITE: u8 = 4;
 const K_PING: u8 = 5;
+const K_FILE: u8 = 6;
+// A request's steps: most are one message; a start by name and "file" are two or three.
+const P_FINAL: u8 = 0; // the message whose reply answers the request
+const P_LOOKUP: u8 = 1; // MSG_LOOKUP for a name; then the start, or the file's line
+const P_NAME: u8 = 2; // MSG_FILE_NAME for "file #N"; then MSG_LOOKUP
 
 @final
 class Session {
@@ -66,6 +78,13 @@ class Req {
   session: i32 = 0;
   kind: u8 = 0;
   args: usize = 0; // 14 u32 message arguments
+  name: usize = 0; // 14 u32: a name's MSG_LOOKUP arguments (a0..a11, NUL padded)
+  phase: u8 = P_FINAL;
+  type: u32 = 0; // the message to send (again, if the ring was full)
+  msg: usize = 0; // its arguments: args or name
+  nargs: u32 = 0;
+  size: u64 = 0; // a looked-up file's size and rate
+  rate: u64 = 0;
   id: u32 = 0; // stream id (stop, stats) or LBA (write), for the reply text
   buf: usize = 0; // upload data
   bytes: u32 = 0; // upload size
@@ -101,6 +120,7 @@ export function htxInit(): void {
   for (let i: i32 = 0; i < NREQ; i++) {
     let r = new Req();
     r.args = heap.alloc(14 * 4);
+    r.name = heap.alloc(14 * 4);
     reqs[i] = r;
   }
   poolUnits = UPLOAD_POOL / UPLOAD_UNIT;
@@ -161,6 +181,7 @@ export function htxWrite(sess: u32, buf: usize, n: u32): i64 {
   if (scan.eqWord("stop")) return simple(sess, s, n, K_STOP, MSG_STREAM_STOP);
   if (scan.eqWord("stats")) return simple(sess, s, n, K_STATS, MSG_STATS);
   if (scan.eqWord("ping")) return simple(sess, s, n, K_PING, MSG_PING);
+  if (scan.eqWord("file")) return file(sess, s, n);
   if (scan.eqWord("write")) return upload(sess, s, buf, n);
   return -E_INVAL;
 }
@@ -171,7 +192,9 @@ function allocReq(sess: u32, kind: u8): Req | null {
     if (r.inUse) continue;
     r.inUse = true; r.sent = false; r.session = <i32>sess; r.kind = kind; r.seq = nextSeq++;
     r.id = 0; r.buf = 0; r.bytes = 0; r.filled = 0; r.units = 0;
+    r.phase = P_FINAL; r.type = 0; r.size = 0; r.rate = 0;
     memory.fill(r.args, 0, 14 * 4);
+    memory.fill(r.name, 0, 14 * 4);
     return r;
   }
   return null;
@@ -186,12 +209,30 @@ function freeReq(r: Req): void {
   r.inUse = false;
 }
 
+// The FILE word of a request: an index ("#N", or digits only), >= 0; a name, which is
+// left in nameBuf (NUL padded), -1; not a valid name or index, -2.
+const nameBuf = memory.data(MSG_NAME_WORDS * 4);
+
+function fileWord(): i64 {
+  let ws = scan.ws;
+  let digits = ws < scan.we;
+  for (let p = ws; p < scan.we; p++) { let c = load<u8>(p); if (c < 48 || c > 57) digits = false; }
+  if (load<u8>(ws) == 35 || digits) { // "#N" or "N"
+    if (load<u8>(ws) == 35) ws++;
+    let v = parseDec(ws, scan.we);
+    return v < 0 || v > 0xffffffff ? -2 : v;
+  }
+  let len = <u32>(scan.we - ws);
+  if (len == 0 || len > DE_NAME_MAX) return -2;
+  memory.fill(nameBuf, 0, MSG_NAME_WORDS * 4);
+  memory.copy(nameBuf, ws, len);
+  return -1;
+}
+
 function start(sess: u32, s: Session, n: u32): i64 {
   if (!scan.word()) return -E_INVAL;
-  let ws = scan.ws;
-  if (load<u8>(ws) == 35) ws++; // "#N"
-  let file = parseDec(ws, scan.we);
-  if (file < 0) return -E_INVAL; // names: not yet (the index from `streamctl ls`)
+  let file = fileWord();
+  if (file == -2) return -E_INVAL;
   if (!scan.word()) return -E_INVAL;
   let colon = scan.ws;
   while (colon < scan.we && load<u8>(colon) != 58) colon++;
@@ -212,13 +253,38 @@ function start(sess: u32, s: Session, n: u32): i64 {
   }
   let r = allocReq(sess, K_START);
   if (r == null) { sleep(POOL_CHAN); return SYS_BLOCK; }
-  store<u32>(r.args, <u32>file);
+  store<u32>(r.args, <u32>file); // by name: set from the lookup's reply
   store<u32>(r.args + 4, <u32>ip);
   store<u32>(r.args + 8, <u32>port | (<u32>sport << 16));
   store<u32>(r.args + 12, flags);
   store<u32>(r.args + 16, load<u32>(mac));
   store<u32>(r.args + 20, <u32>load<u16>(mac + 4));
-  send(r, s, MSG_STREAM_START, 6);
+  if (file == -1) {
+    memory.copy(r.name, nameBuf, MSG_NAME_WORDS * 4);
+    r.phase = P_LOOKUP;
+    send(r, s, MSG_LOOKUP, r.name, MSG_NAME_WORDS);
+  } else {
+    send(r, s, MSG_STREAM_START, r.args, 6);
+  }
+  return <i64>n;
+}
+
+/** "file FILE": a name is looked up; an index is named first, then looked up. */
+function file(sess: u32, s: Session, n: u32): i64 {
+  if (!scan.word()) return -E_INVAL;
+  let f = fileWord();
+  if (f == -2 || scan.word()) return -E_INVAL;
+  let r = allocReq(sess, K_FILE);
+  if (r == null) { sleep(POOL_CHAN); return SYS_BLOCK; }
+  if (f == -1) {
+    memory.copy(r.name, nameBuf, MSG_NAME_WORDS * 4);
+    r.phase = P_LOOKUP;
+    send(r, s, MSG_LOOKUP, r.name, MSG_NAME_WORDS);
+  } else {
+    r.phase = P_NAME;
+    store<u32>(r.args, <u32>f);
+    send(r, s, MSG_FILE_NAME, r.args, 1);
+  }
   return <i64>n;
 }
 
@@ -233,7 +299,7 @@ function simple(sess: u32, s: Session, n: u32, kind: u8, type: u32): i64 {
   if (r == null) { sleep(POOL_CHAN); return SYS_BLOCK; }
   r.id = <u32>id;
   store<u32>(r.args, <u32>id);
-  send(r, s, type, 1);
+  send(r, s, type, r.args, 1);
   return <i64>n;
 }
 
@@ -286,7 +352,7 @@ function fillUpload(s: Session, buf: usize, n: u32): i64 {
     if (tail != 0) memory.fill(r.buf + r.bytes, 0, tail); // the last sector's padding
     s.filling = -1;
     htxUploadBytes += <u64>r.bytes;
-    send(r, s, MSG_WRITE, 4);
+    send(r, s, MSG_WRITE, r.args, 4);
   }
   return <i64>m;
 }
@@ -305,11 +371,17 @@ function reqIndex(r: Req): i32 {
   return -1;
 }
 
-function send(r: Req, s: Session, type: u32, nargs: u32): void {
+function send(r: Req, s: Session, type: u32, msg: usize, nargs: u32): void {
   s.outstanding++;
   htxRequests++;
-  store<u32>(r.args + 52, type); // remembered for a resend (the last argument slot is unused)
-  if (mboxSendArgs(MBOX_BSD_TO_HTX, type, r.seq, r.args, nargs)) { r.sent = true; sendIpi(HTX_CPU); }
+  post(r, type, msg, nargs);
+}
+
+/** Send one of the request's messages (remembered for a resend). */
+function post(r: Req, type: u32, msg: usize, nargs: u32): void {
+  r.type = type; r.msg = msg; r.nargs = nargs;
+  r.sent = false;
+  if (mboxSendArgs(MBOX_BSD_TO_HTX, type, r.seq, msg, nargs)) { r.sent = true; sendIpi(HTX_CPU); }
   else htxRingFull++; // sent from htxIntr when HiTactix has drained the ring
 }
 
@@ -319,9 +391,8 @@ function resend(): void {
   for (let i: i32 = 0; i < NREQ; i++) {
     let r = reqs[i];
     if (!r.inUse || r.sent || r.kind == 0 || (r.kind == K_WRITE && r.filled != r.bytes)) continue;
-    let type = load<u32>(r.args + 52);
-    if (type == 0) continue;
-    if (!mboxSendArgs(MBOX_BSD_TO_HTX, type, r.seq, r.args, 6)) break;
+    if (r.type == 0) continue;
+    if (!mboxSendArgs(MBOX_BSD_TO_HTX, r.type, r.seq, r.msg, r.nargs)) break;
     r.sent = true;
     any = true;
   }
@@ -342,12 +413,13 @@ function reply(seq: u32, result: i32, reason: u32, bytes: u64): void {
   for (let i: i32 = 0; i < NREQ; i++) if (reqs[i].inUse && reqs[i].sent && reqs[i].seq == seq) { r = reqs[i]; break; }
   if (r == null) return; // not ours (a stale reply)
   htxReplies++;
+  if (result >= 0 && r.phase != P_FINAL && !nextStep(r)) return;
   let s = sessions[r.session];
   let slot = s.rHead % NOUT;
   out.reset(s.lines + <usize>(slot * LINE), LINE - 1);
   out.lit(result >= 0 ? "ok " : "error ");
   let k = r.kind;
-  out.lit(k == K_START ? "start" : k == K_STOP ? "stop" : k == K_STATS ? "stats" : k == K_WRITE ? "write" : "ping");
+  out.lit(k == K_START ? "start" : k == K_STOP ? "stop" : k == K_STATS ? "stats" : k == K_WRITE ? "write" : k == K_FILE ? "file" : "ping");
   if (result < 0) {
     htxErrors++;
     out.byte(32).lit(reasonText(reason, k));
@@ -358,12 +430,41 @@ function reply(seq: u32, result: i32, reason: u32, bytes: u64): void {
   else if (k == K_STOP) out.byte(32).u(r.id);
   else if (k == K_STATS) out.byte(32).u(r.id).byte(32).u(bytes).byte(32).u(reason);
   else if (k == K_WRITE) out.byte(32).u(r.id);
+  else if (k == K_FILE) {
+    out.byte(32).u(r.id).byte(32).u(r.size).byte(32).u(r.rate).byte(32);
+    let len: u32 = 0;
+    while (len < DE_NAME_MAX && load<u8>(r.name + len) != 0) len++;
+    out.bytes(r.name, len);
+  }
   out.byte(10);
   s.lineLen[slot] = out.len;
   if (s.inUse) s.rHead++;
   if (s.outstanding > 0) s.outstanding--;
   freeReq(r);
   wakeup(sessChan(r.session));
+}
+
+/** A step of a two-step request answered, from its reply (still in the receive
+ * buffer): true if that answers the request, false if its next message is sent (the
+ * request keeps its session's slot, under a new seq). */
+function nextStep(r: Req): bool {
+  if (r.phase == P_NAME) { // "file #N": now look the name up, for its size and rate
+    for (let i: u32 = 0; i < <u32>MSG_NAME_WORDS; i++) store<u32>(r.name + (<usize>i << 2), rxArg(2 + i));
+    r.phase = P_LOOKUP;
+    r.seq = nextSeq++;
+    post(r, MSG_LOOKUP, r.name, MSG_NAME_WORDS);
+    return false;
+  }
+  // P_LOOKUP answered: a0 = index, a2/a3 = size, a4/a5 = rate
+  let fi = rxArg(0);
+  r.size = (<u64>rxArg(3) << 32) | rxArg(2);
+  r.rate = (<u64>rxArg(5) << 32) | rxArg(4);
+  r.phase = P_FINAL;
+  if (r.kind != K_START) { r.id = fi; return true; } // K_FILE: answered
+  store<u32>(r.args, fi);
+  r.seq = nextSeq++;
+  post(r, MSG_STREAM_START, r.args, 6);
+  return false;
 }
 
 function reasonText(reason: u32, kind: u8): string {

@@ -2,6 +2,9 @@
 // (/dev/htx, guest-bsd/kern/htx.ts): one request, one reply.
 //
 //   streamctl start FILE IP:PORT [loop] [noadmit] [mac XX:XX:XX:XX:XX:XX] [sport N]
+//                          FILE: a file's name, or its index as #N
+//   streamctl ls           the stream volume's files: index, bytes, rate (bits/s), name
+//   streamctl file FILE    one file's line, as ls prints it
 //   streamctl stop ID
 //   streamctl stats ID
 //   streamctl ping
@@ -12,23 +15,45 @@
 import { open, writeStr, readBytes, readFile, errText, O_READ, O_WRITE } from "./lib";
 
 function usage(): void {
-  writeStr(2, "usage: streamctl start FILE IP:PORT [loop] [noadmit] [mac M] [sport N] | stop ID | stats ID | ping | -f FILE\n");
+  writeStr(2, "usage: streamctl start FILE IP:PORT [loop] [noadmit] [mac M] [sport N] | ls | file FILE | stop ID | stats ID | ping | -f FILE\n");
   process.exit(2);
 }
 
 let failed = false;
 let dev = open("/dev/htx", O_READ | O_WRITE);
 if (dev < 0) { writeStr(2, "streamctl: /dev/htx: " + errText(dev) + "\n"); process.exit(1); }
-let reply = new ArrayBuffer(128);
+let reply = new ArrayBuffer(256);
+
+/** One request's reply line, or null (the reason printed). */
+function ask(line: string): string | null {
+  let w = writeStr(dev, line + "\n");
+  if (w < 0) { writeStr(2, "streamctl: " + line + ": " + errText(w) + "\n"); return null; }
+  let n = readBytes(dev, changetype<usize>(reply), 256);
+  if (n <= 0) { writeStr(2, "streamctl: no reply to " + line + "\n"); return null; }
+  return String.UTF8.decodeUnsafe(changetype<usize>(reply), n);
+}
 
 function request(line: string): void {
-  let w = writeStr(dev, line + "\n");
-  if (w < 0) { writeStr(2, "streamctl: " + line + ": " + errText(w) + "\n"); failed = true; return; }
-  let n = readBytes(dev, changetype<usize>(reply), 128);
-  if (n <= 0) { writeStr(2, "streamctl: no reply to " + line + "\n"); failed = true; return; }
-  let text = String.UTF8.decodeUnsafe(changetype<usize>(reply), n);
+  let text = ask(line);
+  if (text == null) { failed = true; return; }
   if (text.startsWith("error")) failed = true;
   writeStr(1, text);
+}
+
+/** "ok file INDEX SIZE RATE NAME\n" -> "#INDEX SIZE RATE NAME\n" */
+function fileLine(text: string): string {
+  return "#" + text.slice(8);
+}
+
+function ls(): void {
+  writeStr(1, "FILE BYTES BITS/S NAME\n");
+  for (let i = 0; ; i++) {
+    let text = ask("file #" + i.toString());
+    if (text == null) { failed = true; return; }
+    if (text.startsWith("error file no-such-file")) return;
+    if (text.startsWith("error")) { writeStr(2, "streamctl: " + text); failed = true; return; }
+    writeStr(1, fileLine(text));
+  }
 }
 
 let argv = process.argv;
@@ -41,8 +66,11 @@ if (argv[1] == "-f") {
   for (let i = 0; i < lines.length; i++) {
     let l = lines[i].trim();
     if (l.length == 0 || l.startsWith("#")) continue;
-    request(l);
+    if (l == "ls") ls(); else request(l);
   }
+} else if (argv[1] == "ls") {
+  if (argv.length != 2) usage();
+  ls();
 } else {
   request(argv.slice(1).join(" "));
 }
