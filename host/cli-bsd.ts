@@ -59,16 +59,23 @@ function fsBackendOf(b: BlockBackend): FsBackend {
   };
 }
 
-/** Whether the system disk image holds `path` (read without changing the image). */
+/** Whether the system disk image holds `path` (read without changing the image). An
+ * image that does not mount is an error of its own, not a reason to look on the host. */
 function systemDiskHas(image: string, path: string): boolean {
   let fs: BsdFs | undefined;
   try {
     fs = new BsdFs(new OverlayBackend(new FileBackend(image, false))); // a replay stays in memory
-    fs.mount();
-    fs.lookup(path);
-    return true;
-  } catch {
-    return false;
+    try {
+      fs.mount();
+    } catch (e) {
+      throw new Error(`system disk ${image}: ${(e as Error).message}`);
+    }
+    try {
+      fs.lookup(path);
+      return true;
+    } catch {
+      return false;
+    }
   } finally {
     fs?.release();
   }

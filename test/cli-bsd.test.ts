@@ -35,6 +35,22 @@ describe("hitactix bsd exec", () => {
     expect(missing.stderr.toString()).toContain("/bin/no-such-program: no such file on the system disk or on the host");
   });
 
+  it("a system disk that does not mount is refused with the reason, and left as it was", () => {
+    const dir = mkdtempSync(join(tmpdir(), "bsd-exec-sysdisk-"));
+    const good = readFileSync(join(root, "build", "system.img"));
+    const corrupt = Buffer.from(good);
+    corrupt.writeUInt32LE(0xffffffff, 16); // inside the superblock: its checksum no longer holds
+    writeFileSync(join(dir, "corrupt.img"), corrupt);
+    writeFileSync(join(dir, "short.img"), good.subarray(0, 1 << 20));
+    for (const [img, reason] of [["corrupt.img", "corrupt superblock"], ["short.img", "truncated image"]]) {
+      const r = spawnSync("node", [bin, "bsd", "exec", "--system-disk", join(dir, img), "/bin/cat"], { input: "" });
+      expect(r.status).toBe(1);
+      expect(r.stderr.toString()).toMatch(new RegExp(`^hitactix: system disk .*${img}: cannot mount: ${reason}`));
+    }
+    expect(Buffer.compare(readFileSync(join(dir, "corrupt.img")), corrupt)).toBe(0);
+    expect(readFileSync(join(dir, "short.img")).length).toBe(1 << 20);
+  });
+
   it("--disk gives HiTactix stream disks: a start made before HiTactix has mounted them waits, stats follow the stream", () => {
     const dir = mkdtempSync(join(tmpdir(), "bsd-exec-disk-"));
     const disks = ["d0.img", "d1.img", "d2.img"].map((d) => join(dir, d));
