@@ -3,7 +3,7 @@
 // preempted every N cycles, stdin served in pieces) and must print and exit exactly
 // as under node:wasi, with the same metered cycle count whatever N is.
 import binaryen from "binaryen";
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { WASI } from "node:wasi";
@@ -135,6 +135,40 @@ describe("the instrumented module", () => {
       const rebuilt = await instrumentProcess(wcBytes, { cacheDir: dir, reservedPages: 3 });
       expect(Buffer.compare(rebuilt.bytes, b.bytes)).toBe(0);
       expect(readFileSync(wasmFile).length).toBe(b.bytes.length); // rewritten
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("the disk cache keeps under its size", () => {
+  it("drops the least recently used entries past cacheMaxBytes, never the one just made; a hit counts as a use", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "instr-prune-"));
+    try {
+      const keys = (): string[] => readdirSync(dir).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -5)).sort();
+      const make = async (pages: number, max = Infinity): Promise<string[]> => {
+        const before = keys();
+        await instrumentProcess(wcBytes, { cacheDir: dir, reservedPages: pages, cacheMaxBytes: max });
+        return keys().filter((k) => !before.includes(k));
+      };
+      const [k2] = await make(2);
+      const [k3] = await make(3);
+      const entryBytes = statSync(join(dir, `${k2}.wasm`)).size + statSync(join(dir, `${k2}.json`)).size;
+      const t = Date.now() / 1000;
+      utimesSync(join(dir, `${k2}.json`), t - 200, t - 200); // k2 is the older ...
+      utimesSync(join(dir, `${k3}.json`), t - 100, t - 100);
+      clearInstrumentCache(); // ... until a new process reads it from disk
+      await instrumentProcess(wcBytes, { cacheDir: dir, reservedPages: 2 });
+      writeFileSync(join(dir, "notes.txt"), "not the cache's");
+      writeFileSync(join(dir, `${"0".repeat(32)}.99.tmp.wasm`), "a writer that died");
+      utimesSync(join(dir, `${"0".repeat(32)}.99.tmp.wasm`), t - 7200, t - 7200);
+      const [k4] = await make(4, 2.5 * entryBytes);
+      expect(keys()).toEqual([k2, k4].sort()); // k3, the least recently used, went
+      expect(readdirSync(dir)).toContain("notes.txt");
+      expect(readdirSync(dir).some((f) => f.endsWith(".tmp.wasm"))).toBe(false);
+      // A limit below one entry keeps only the entry just made.
+      const [k5] = await make(5, 1);
+      expect(keys()).toEqual([k5]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

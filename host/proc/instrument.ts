@@ -60,11 +60,15 @@
 // Results are cached by a hash of the input bytes, the options and the instrumenting
 // code itself (this file, meter.ts, binaryen's version): in memory, and on disk under
 // build/cache/instrument/ because binaryen is slow (asyncify of bzip2 takes seconds;
-// see the README). A cache file that does not check out is ignored and rewritten.
+// see the README). A cache file that does not check out is ignored and rewritten. The
+// directory is kept under a size (cacheMaxBytes, 512 MiB by default): after a write the
+// least recently used entries go (a hit refreshes an entry's time), so the images left
+// by earlier versions of the instrumenter, and of programs, do not pile up.
 //
 // Interface:
 //   instrumentProcess(bytes, options?)  -> Promise<ProcessImage>  (cached)
 //   clearInstrumentCache()              forgets the in-memory cache
+//   pruneDiskCache(dir, maxBytes, keep?) keeps the disk cache under a size (LRU)
 //   InstrumentError                     a bad program (message names the reason)
 //   asyncifyData(memory, reservedPages) -> address of the unwind data descriptor
 //   growProcessMemory(memory, delta, reservedPages) -> old program pages, or -1
@@ -73,7 +77,7 @@
 //   ASYNCIFY_EXPORTS                    names of the asyncify control functions
 
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -117,7 +121,13 @@ export interface InstrumentOptions {
   reservedPages?: number;
   /** Directory of the disk cache, or false for none. Default build/cache/instrument. */
   cacheDir?: string | false;
+  /** The disk cache's size limit, bytes. Default CACHE_MAX_BYTES. */
+  cacheMaxBytes?: number;
 }
+
+/** The disk cache's default size limit: the whole test suite's programs (~150 MB, the
+ * Rust tests of wasi-testsuite most of it) fit, several times. */
+export const CACHE_MAX_BYTES = 512 * 1024 * 1024;
 
 export interface ProcessInfo {
   /** Function index -> name, from the instrumented module's names section. */
@@ -564,6 +574,7 @@ function readDiskCache(dir: string, key: string): ProcessImage | undefined {
     const rec = JSON.parse(readFileSync(`${base}.json`, "utf8")) as CacheRecord;
     const bytes = new Uint8Array(readFileSync(`${base}.wasm`));
     if (rec.key !== key || sha256(bytes) !== rec.outputHash) return undefined;
+    touch(`${base}.json`);
     return { bytes, info: { ...rec.info, functionNames: parseModuleInfo(bytes).functionNames } };
   } catch {
     return undefined; // absent or unreadable: instrument again
@@ -584,6 +595,53 @@ function writeDiskCache(dir: string, key: string, img: ProcessImage): void {
     renameSync(`${tmp}.json`, `${base}.json`);
   } catch {
     // A read-only checkout still works, only slower.
+  }
+}
+
+function touch(path: string): void {
+  try {
+    const now = new Date();
+    utimesSync(path, now, now);
+  } catch {
+    // read-only: recency is only a hint
+  }
+}
+
+/**
+ * Removes the least recently used entries (by their .json's mtime) until the directory's
+ * entries take at most maxBytes; `keep` (the entry just written) always stays. Stray
+ * temporary files of a writer that died go too, once they are an hour old.
+ */
+export function pruneDiskCache(dir: string, maxBytes: number, keep?: string): void {
+  try {
+    const entries = new Map<string, { bytes: number; used: number; files: string[] }>();
+    const now = Date.now();
+    for (const f of readdirSync(dir)) {
+      const path = join(dir, f);
+      const st = statSync(path);
+      if (f.endsWith(".tmp.wasm") || f.endsWith(".tmp.json")) {
+        if (now - st.mtimeMs > 3600_000) unlinkSync(path);
+        continue;
+      }
+      const m = /^([0-9a-f]{32})\.(wasm|json)$/.exec(f);
+      if (!m) continue; // not ours
+      const e = entries.get(m[1]) ?? { bytes: 0, used: 0, files: [] };
+      e.bytes += st.size;
+      e.files.push(path);
+      if (m[2] === "json") e.used = st.mtimeMs;
+      entries.set(m[1], e);
+    }
+    let total = 0;
+    for (const e of entries.values()) total += e.bytes;
+    const oldestFirst = [...entries.entries()].sort((a, b) => a[1].used - b[1].used || (a[0] < b[0] ? -1 : 1));
+    for (const [key, e] of oldestFirst) {
+      if (total <= maxBytes) break;
+      if (key === keep) continue;
+      for (const f of e.files) unlinkSync(f);
+      total -= e.bytes;
+    }
+  } catch {
+    // another process pruning at the same time, or a read-only directory: next time
   }
 }
 
@@ -610,7 +668,10 @@ export function instrumentProcessSync(bytes: Uint8Array, options: InstrumentOpti
   if (!img) {
     if (!binaryenLoaded) throw new Error("instrumentProcessSync: binaryen is not loaded yet (await prepareInstrumenter() first)");
     img = instrumentWith(binaryenLoaded, bytes, costs, reservedPages);
-    if (dir !== false) writeDiskCache(dir, key, img);
+    if (dir !== false) {
+      writeDiskCache(dir, key, img);
+      pruneDiskCache(dir, options.cacheMaxBytes ?? CACHE_MAX_BYTES, key);
+    }
   }
   syncCache.set(key, img);
   return img;
@@ -636,7 +697,10 @@ export function instrumentProcess(bytes: Uint8Array, options: InstrumentOptions 
     hit = fromDisk
       ? Promise.resolve(fromDisk)
       : instrumentUncached(bytes, costs, reservedPages).then((img) => {
-        if (dir !== false) writeDiskCache(dir, key, img);
+        if (dir !== false) {
+          writeDiskCache(dir, key, img);
+          pruneDiskCache(dir, options.cacheMaxBytes ?? CACHE_MAX_BYTES, key);
+        }
         return img;
       });
     cache.set(key, hit);
