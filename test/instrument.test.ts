@@ -148,6 +148,7 @@ describe("the disk cache keeps under its size", () => {
       const keys = (): string[] => readdirSync(dir).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -5)).sort();
       const make = async (pages: number, max = Infinity): Promise<string[]> => {
         const before = keys();
+        clearInstrumentCache(); // earlier tests may have these images in memory: come to the disk
         await instrumentProcess(wcBytes, { cacheDir: dir, reservedPages: pages, cacheMaxBytes: max });
         return keys().filter((k) => !before.includes(k));
       };
