@@ -19,7 +19,7 @@
 // Exit codes: 0 done, 1 bad input or an error, 3 a guest fault stopped a CPU, 130/143
 // interrupted.
 
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { costModel, COST_MODELS, type CostModelName } from "./costs.js";
 import { Command, Option } from "commander";
@@ -87,7 +87,7 @@ function catchSignals(): { signal: () => string | undefined; stop: () => void } 
 }
 
 interface RunOptions {
-  until: number; seed: number; trace?: string; pcap?: string; disk?: string[]; json?: boolean; quiet?: boolean;
+  until: number; seed: number; trace?: string; pcap?: string; disk?: string[]; systemDisk?: string; json?: boolean; quiet?: boolean;
   nicDrop?: number; diskSlowdown?: number; mediumError?: MediumErrorSpec[]; costModel: CostModelName;
 }
 
@@ -97,6 +97,10 @@ async function runAction(o: RunOptions): Promise<void> {
   cfg.costs = costModel(o.costModel);
   if (o.pcap && cfg.nic) cfg.nic.pcap = o.pcap;
   if (o.disk && cfg.scsi) cfg.scsi.disks = o.disk.map((image) => ({ image }));
+  if (o.systemDisk) {
+    if (!existsSync(o.systemDisk)) throw new Error(`--system-disk ${o.systemDisk}: no such image (copy build/system.img, or make one with hitactix fs mkfs)`);
+    cfg.scsi2 = { cpu: 0, disks: [{ image: o.systemDisk }] };
+  }
   applyFaults(cfg, o); // checks the ranges against the disks before anything is built
   const signals = catchSignals();
   try {
@@ -157,6 +161,7 @@ export function buildProgram(): Command {
     .option("--trace <file>", "write every event (time, kind, argument) to a file")
     .option("--pcap <file>", "write every frame on the NIC's wire to a pcap file")
     .option("--disk <images...>", "disk images for the SCSI bus, in SCSI ID order (default: three 18 GiB disks in memory)")
+    .option("--system-disk <image>", "BSD's system disk image, kept and changed by the run (default: a copy of build/system.img in memory)")
     .option("--nic-drop <p>", "fault injection: probability (0 to 1) that a frame through the NIC is lost, either direction (seeded)", cliArg(parseProbability))
     .option("--disk-slowdown <factor>", `fault injection: multiply every disk's mechanical times (1 to ${SLOWDOWN_MAX})`, cliArg(factorIn(1, SLOWDOWN_MAX)))
     .option("--medium-error <disk:lba:count...>", "fault injection: unreadable/unwritable block range on a disk",

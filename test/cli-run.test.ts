@@ -2,7 +2,7 @@
 // the summary, and SIGINT/SIGTERM leaving a valid pcap and a complete trace.
 import { describe, it, expect } from "vitest";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { root } from "./helpers.js";
@@ -68,5 +68,38 @@ describe("run interrupted by a signal", () => {
     // It ran past the 2 s it printed, and its summary was printed.
     expect(Number(lines.at(-1)!.split(" ")[0])).toBeGreaterThan(2e9);
     expect(r.stdout).toMatch(/^--- virtual time \d+\.\d+ s/m);
+  });
+});
+
+describe("run --system-disk", () => {
+  it("keeps BSD's system disk: cron's log grows from one run to the next; without it build/system.img is left as it was", () => {
+    const dir = mkdtempSync(join(tmpdir(), "run-sysdisk-"));
+    const img = join(dir, "sys.img");
+    copyFileSync(join(root, "build", "system.img"), img);
+    const pristine = readFileSync(join(root, "build", "system.img"));
+    const cronJobs = (): number => {
+      const g = spawnSync("node", [bin, "fs", "get", img, "/var/log/cron", "-"], { encoding: "utf8" });
+      expect(g.status).toBe(0);
+      return g.stdout.split("\n").filter((l) => / job \d+: /.test(l)).length;
+    };
+    for (const expected of [1, 2]) {
+      const r = spawnSync("node", [bin, "run", "--system-disk", img, "--until", "61s", "--quiet"], { encoding: "utf8" });
+      expect(r.status).toBe(0);
+      expect(cronJobs()).toBe(expected); // the job of 00:01, once per run
+    }
+    expect(spawnSync("node", [bin, "fs", "fsck", img]).status).toBe(0);
+    expect(spawnSync("node", [bin, "run", "--until", "61s", "--quiet"]).status).toBe(0);
+    expect(Buffer.compare(readFileSync(join(root, "build", "system.img")), pristine)).toBe(0);
+    // In use by a live process (this one): refused, and the image is not touched.
+    writeFileSync(`${img}.lock`, `${process.pid}\n`);
+    const before = readFileSync(img);
+    const busy = spawnSync("node", [bin, "run", "--system-disk", img, "--until", "61s", "--quiet"], { encoding: "utf8" });
+    expect(busy.status).toBe(1);
+    expect(busy.stderr).toContain(`is in use by pid ${process.pid}`);
+    expect(Buffer.compare(readFileSync(img), before)).toBe(0);
+    const missing = spawnSync("node", [bin, "run", "--system-disk", join(dir, "nope.img")], { encoding: "utf8" });
+    expect(missing.status).not.toBe(0);
+    expect(missing.stderr).toContain("--system-disk");
+    expect(missing.stderr).toContain("no such image");
   });
 });
