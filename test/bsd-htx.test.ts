@@ -128,13 +128,16 @@ describe("the HiTactix driver, from BSD userland", () => {
     r.type("streamctl file nosuch; echo status $?");
     r.type("streamctl file '#4'; echo status $?");
     r.type(`streamctl file ${long}y; echo status $?`); // 48 bytes: no name can be that long
+    r.type("streamctl file 'trailer two'; echo status $?"); // quoted by streamctl
+    r.type("streamctl file '\"42\"'; echo status $?"); // a name of digits, in quotes
+    r.type("streamctl file '\"movie'; echo status $?"); // no closing quote
     r.type("streamctl start nosuch 10.0.0.2:6000; echo status $?");
     r.type("streamctl start movie 10.0.0.2:6000 mac 02:00:00:00:00:02; echo status $?");
     r.run(5 * S);
     const out = r.out();
     if (process.env.SHOW) console.log(out);
     const statuses = [...out.matchAll(/status (\d+)/g)].map((x) => Number(x[1]));
-    expect(statuses).toEqual([0, 0, 0, 1, 1, 1, 1, 0]);
+    expect(statuses).toEqual([0, 0, 0, 1, 1, 1, 0, 0, 1, 1, 0]);
     const lines = out.split("\n");
     const ls = lines.slice(0, 5);
     expect(ls).toEqual([
@@ -145,7 +148,9 @@ describe("the HiTactix driver, from BSD userland", () => {
       `#3 3000000 17600000 ${long}`,
     ]);
     expect(out).toContain(`ok file 0 ${8 * chunkBytes(RATE, 256_000_000)} ${RATE} movie\n`);
-    expect(out).toContain("ok file 1 1000001 4400000 trailer two\n");
+    expect(out.match(/ok file 1 1000001 4400000 trailer two\n/g)!.length).toBe(2);
+    expect(out).toContain("ok file 2 4096 1000000 42\n");
+    expect(out).toMatch(/streamctl: file "movie: invalid argument/);
     expect(out.match(/error file no-such-file/g)!.length).toBe(2);
     expect(out).toMatch(/streamctl: file x{47}y: invalid argument/);
     expect(out).toContain("error start no-such-file");

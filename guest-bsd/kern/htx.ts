@@ -7,9 +7,9 @@
 // that session (blocking while requests are outstanding; 0 when none is). Requests:
 //   start FILE IP:PORT [loop] [noadmit] [mac XX:XX:XX:XX:XX:XX] [sport N]
 //         FILE is a file of the stream volume: its name, or its index in the
-//         directory as "#N" (or "N": a name made of digits only needs "#" and the
-//         index). A name is looked up first (MSG_LOOKUP), then the stream started:
-//         still one write() and one reply.
+//         directory as "#N" or "N". A name in double quotes may hold spaces, and is
+//         a name even if it is all digits. A name is looked up first (MSG_LOOKUP),
+//         then the stream started: still one write() and one reply.
 //         -> "ok start ID" ("ok start ID past-admission" when noadmit started a stream
 //         admission control would have refused) | "error start REASON"
 //   stop ID                        -> "ok stop ID"
@@ -209,15 +209,16 @@ function freeReq(r: Req): void {
   r.inUse = false;
 }
 
-// The FILE word of a request: an index ("#N", or digits only), >= 0; a name, which is
-// left in nameBuf (NUL padded), -1; not a valid name or index, -2.
+// The FILE word of a request (read with scan.quotedWord()): an index ("#N", or digits
+// only, unquoted), >= 0; a name, which is left in nameBuf (NUL padded), -1; not a valid
+// name or index, -2.
 const nameBuf = memory.data(MSG_NAME_WORDS * 4);
 
 function fileWord(): i64 {
   let ws = scan.ws;
-  let digits = ws < scan.we;
+  let digits = ws < scan.we && !scan.quoted;
   for (let p = ws; p < scan.we; p++) { let c = load<u8>(p); if (c < 48 || c > 57) digits = false; }
-  if (load<u8>(ws) == 35 || digits) { // "#N" or "N"
+  if ((load<u8>(ws) == 35 && !scan.quoted) || digits) { // "#N" or "N"
     if (load<u8>(ws) == 35) ws++;
     let v = parseDec(ws, scan.we);
     return v < 0 || v > 0xffffffff ? -2 : v;
@@ -230,7 +231,7 @@ function fileWord(): i64 {
 }
 
 function start(sess: u32, s: Session, n: u32): i64 {
-  if (!scan.word()) return -E_INVAL;
+  if (!scan.quotedWord()) return -E_INVAL;
   let file = fileWord();
   if (file == -2) return -E_INVAL;
   if (!scan.word()) return -E_INVAL;
@@ -271,7 +272,7 @@ function start(sess: u32, s: Session, n: u32): i64 {
 
 /** "file FILE": a name is looked up; an index is named first, then looked up. */
 function file(sess: u32, s: Session, n: u32): i64 {
-  if (!scan.word()) return -E_INVAL;
+  if (!scan.quotedWord()) return -E_INVAL;
   let f = fileWord();
   if (f == -2 || scan.word()) return -E_INVAL;
   let r = allocReq(sess, K_FILE);

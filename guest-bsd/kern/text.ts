@@ -2,7 +2,7 @@
 // never frees): a cursor over bytes for parsing requests, and appending numbers and
 // literals to byte buffers for replies and statistics.
 //
-// Interface: Scan (reset, skipSpace, word, u64, ipv4, mac, atEnd, eqWord),
+// Interface: Scan (reset, skipSpace, word, quotedWord, u64, ipv4, mac, atEnd, eqWord),
 // Out (reset, lit, u, dec3, byte, len)
 
 @final
@@ -34,6 +34,21 @@ export class Scan {
     this.we = this.p;
     return true;
   }
+  /** Like word(), but a word that starts with '"' runs to the next '"' (spaces and
+   * all; no escapes) and [ws, we) is what lies between them. `quoted` says which. */
+  quotedWord(): bool {
+    this.skipSpace();
+    if (this.p >= this.end || load<u8>(this.p) != 34) { this.quoted = false; return this.word(); }
+    let q = this.p + 1;
+    while (q < this.end && load<u8>(q) != 34) q++;
+    if (q >= this.end) return false; // no closing quote
+    this.quoted = true;
+    this.ws = this.p + 1;
+    this.we = q;
+    this.p = q + 1;
+    return true;
+  }
+  quoted: bool = false;
   /** Whether the last word is `s`. */
   eqWord(s: string): bool {
     let n = <usize>s.length;

@@ -2,7 +2,8 @@
 // (/dev/htx, guest-bsd/kern/htx.ts): one request, one reply.
 //
 //   streamctl start FILE IP:PORT [loop] [noadmit] [mac XX:XX:XX:XX:XX:XX] [sport N]
-//                          FILE: a file's name, or its index as #N
+//                          FILE: a file's name, or its index as #N (a name made
+//                          only of digits in double quotes: '"42"')
 //   streamctl ls           the stream volume's files: index, bytes, rate (bits/s), name
 //   streamctl file FILE    one file's line, as ls prints it
 //   streamctl stop ID
@@ -72,6 +73,12 @@ if (argv[1] == "-f") {
   if (argv.length != 2) usage();
   ls();
 } else {
-  request(argv.slice(1).join(" "));
+  // An argument with a space in it (a file's name) goes in double quotes, as the driver
+  // reads them.
+  let words = argv.slice(1);
+  for (let i = 0; i < words.length; i++) {
+    if (words[i].includes(" ") || words[i].includes("\t")) words[i] = "\"" + words[i] + "\"";
+  }
+  request(words.join(" "));
 }
 process.exit(failed ? 1 : 0);
