@@ -45,6 +45,7 @@ import { cliArg, timeIn, parseSeed } from "./units.js";
 import { BsdFs, FsError, FileBackend, OverlayBackend, type FsBackend } from "./fs-image.js";
 import type { BlockBackend } from "../devices/block-backend.js";
 import { EXIT_GUEST_FAULT } from "./cli-summary.js";
+import { costModel, COST_MODELS, type CostModelName } from "./costs.js";
 
 const MAX_UNTIL_NS = 1000 * 3600e9;
 const BLOCK_SECTORS = 8;
@@ -202,11 +203,13 @@ function copyTreeOut(disk: BlockBackend, target: string, hostDir: string): void 
 interface ExecOptions {
   stdin?: "whole" | "stream";
   seed: number; until: number; systemDisk?: string; disk?: string[]; dir?: string; root: boolean; verbose?: boolean; json?: boolean; env: string[];
+  costModel: CostModelName;
 }
 
 async function execAction(prog: string, args: string[], o: ExecOptions): Promise<void> {
   const cfg = defaultBoard();
   cfg.seed = o.seed;
+  cfg.costs = costModel(o.costModel);
   if (o.systemDisk) {
     if (!existsSync(o.systemDisk)) throw new Error(`--system-disk ${o.systemDisk}: no such image (build one with hitactix fs mkfs, or omit the option)`);
     cfg.scsi2 = { cpu: 0, disks: [{ image: o.systemDisk }] };
@@ -318,6 +321,7 @@ export function bsdCommand(): Command {
       if (!/^[^=]+=/.test(v)) throw new InvalidArgumentError(`"${v}" is not NAME=VALUE`);
       return [...acc, v];
     }, [] as string[])
+    .addOption(new Option("--cost-model <name>", "CPU cost model of the kernels and the program: flat or p6 (host/costs.ts)").choices([...COST_MODELS]).default("flat"))
     .option("--verbose", "show the kernels' consoles on stderr")
     .option("--json", "the run's report as one JSON object on stderr")
     .passThroughOptions()

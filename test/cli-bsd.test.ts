@@ -21,6 +21,23 @@ describe("hitactix bsd exec", () => {
     expect(r.stderr.toString()).toMatch(/^bsd exec: \/bin\/bzip2 exited with status 0 at [\d.]+ s virtual; \d+ cycles in the process, \d+ in the kernel on its behalf, \d+ system calls\n$/);
   });
 
+  it("--cost-model p6 meters the program with the P6 weights, in cycles: same output, fewer cycles than flat's", () => {
+    const input = makeText(50_000, 3);
+    const run = (model: string) => {
+      const r = spawnSync("node", [bin, "bsd", "exec", "--cost-model", model, "--json", "/bin/bzip2", "-c"], { input });
+      expect(r.status).toBe(0);
+      return { out: r.stdout, report: JSON.parse(r.stderr.toString().trim().split("\n").at(-1)!) };
+    };
+    const flat = run("flat"), p6 = run("p6"), again = run("p6");
+    expect(Buffer.compare(p6.out, flat.out)).toBe(0);
+    expect(again.report).toEqual(p6.report); // deterministic
+    // bzip2 is mostly locals, constants and ALU work: the P6 weights charge locals and
+    // constants nothing (host/costs-p6.ts). A count left in quarter cycles would be ~1.4x flat's.
+    const ratio = p6.report.userCycles / flat.report.userCycles;
+    expect(ratio).toBeGreaterThan(0.2);
+    expect(ratio).toBeLessThan(0.7);
+  });
+
   it("exits with the program's own status; a host file is copied to /tmp and run; --json reports", () => {
     const r = spawnSync("node", [bin, "bsd", "exec", "--json", "/bin/sh", "-c", "echo to-stderr >&2; exit 42"], { input: "" });
     expect(r.status).toBe(42);

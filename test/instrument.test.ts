@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { WASI } from "node:wasi";
 import { describe, expect, it } from "vitest";
-import { PIII_600 } from "../host/costs.js";
+import { P6_600, PIII_600, type CostTable } from "../host/costs.js";
 import { CYCLES_EXPORT, meterModule } from "../host/meter.js";
 import { clearInstrumentCache, instrumentProcess, PREEMPT_AT_EXPORT, type ProcessImage } from "../host/proc/instrument.js";
 import { guest } from "./helpers.js";
@@ -250,8 +250,8 @@ describe("the cycle count is the program's own", () => {
    * With a preopened directory as the driver has one (wasi-libc's start-up looks at
    * each preopen, and that is counted too).
    */
-  async function meteredOnly(c: ConformanceCase): Promise<bigint> {
-    const metered = meterModule(new Uint8Array(readFileSync(c.program)), { copy: PIII_600.copyPerByte, fill: PIII_600.fillPerByte }).bytes;
+  async function meteredOnly(c: ConformanceCase, costs: CostTable = PIII_600): Promise<bigint> {
+    const metered = meterModule(new Uint8Array(readFileSync(c.program)), { copy: costs.copyPerByte, fill: costs.fillPerByte, weights: costs.weights }).bytes;
     const work = mkdtempSync(join(tmpdir(), "metered-"));
     try {
       writeFileSync(join(work, "in"), c.stdin);
@@ -279,6 +279,18 @@ describe("the cycle count is the program's own", () => {
         expect(r.cycles).toBe(plain);
       }
     });
+
+  it("under cost model p6 too: the instrumented program counts the P6 weights as the metered one does", async () => {
+    const c = caseNamed("bzip2 -d sample1 stdin->stdout");
+    const plain = await meteredOnly(c, P6_600);
+    const flat = await meteredOnly(c);
+    expect(plain).not.toBe(flat * BigInt(P6_600.weights!.scale)); // the weights are not flat's, scaled
+    const img = await instrumentProcess(new Uint8Array(readFileSync(c.program)), { costs: P6_600, cacheDir: false });
+    for (const preemptEvery of [undefined, 50_021]) {
+      const r = await runInstrumented(img, { argv: c.argv, env: c.env, stdin: c.stdin, files: c.files, preemptEvery });
+      expect(r.cycles).toBe(plain);
+    }
+  });
 });
 
 describe("the unwind buffer lies where the program's allocator never reaches", () => {

@@ -57,7 +57,8 @@ export interface LoadedProgram {
 }
 
 /** Turns a program image into a LoadedProgram, or throws an Error whose message says why not. */
-export type ProgramLoader = (image: Uint8Array) => LoadedProgram;
+/** Makes a process image runnable, metered under the CPU's cost model (host/costs.ts). */
+export type ProgramLoader = (image: Uint8Array, costs: CostTable) => LoadedProgram;
 
 /** The call was refused with SYS_BLOCK: unwind; re-issue it when the process runs again.
  *  Not an Error: it is thrown at every blocking call, and an Error would capture a
@@ -109,7 +110,11 @@ export class Proc {
   readonly exports: ProcExports;
   readonly imports: ProcImports;
 
+  /** Counter units per cycle: the cost model's meter scale (1 under flat, 4 under p6). */
+  readonly unit: number;
+
   constructor(readonly pid: number, readonly program: LoadedProgram, engine: ProcessEngine) {
+    this.unit = engine.unit;
     this.imports = makeWasiImports(engine, this);
     const instance = new WebAssembly.Instance(program.module, this.imports.object as WebAssembly.Imports);
     this.exports = instance.exports as unknown as ProcExports;
@@ -119,8 +124,10 @@ export class Proc {
   get memory(): WebAssembly.Memory {
     return this.exports.memory;
   }
+  /** Cycles the process has run (its counter counts 1/unit cycle). */
   get cycles(): number {
-    return Number(this.exports.__cycles.value);
+    const v = Number(this.exports.__cycles.value);
+    return this.unit === 1 ? v : Math.floor(v / this.unit);
   }
 }
 
@@ -153,6 +160,8 @@ export class ProcessEngine implements UserMode {
   lastError = "";
   readonly cpu: Cpu;
   readonly costs: CostTable;
+  /** Counter units per cycle of the processes' meters. */
+  readonly unit: number;
   private kernel!: KernelExports;
   private current: Proc | undefined;
   private lastPid = 0;
@@ -160,6 +169,7 @@ export class ProcessEngine implements UserMode {
   constructor(readonly board: Board, cpuIndex: number, private readonly loader: ProgramLoader) {
     this.cpu = board.cpus[cpuIndex];
     this.costs = this.cpu.costs;
+    this.unit = this.costs.weights?.scale ?? 1;
   }
 
   // The kernel's imports (env.proc_*; host/machine.ts forwards them here).
@@ -189,7 +199,7 @@ export class ProcessEngine implements UserMode {
     let prog: LoadedProgram;
     let proc: Proc;
     try {
-      prog = this.loader(mem.u8.slice(image, image + len));
+      prog = this.loader(mem.u8.slice(image, image + len), this.costs);
       proc = new Proc(pid, prog, this);
     } catch (e) {
       this.stats.refused++;
@@ -337,7 +347,7 @@ export class ProcessEngine implements UserMode {
     if (next === Infinity) return MAX_PREEMPT;
     const now = this.cpu.localTime();
     const ahead = next > now ? nsToCycles(this.costs, next - now) + 1 : 1;
-    return BigInt(p.cycles + ahead);
+    return p.exports.__cycles.value + BigInt(ahead * this.unit);
   }
 
   /** Run fn as a kernel entry on behalf of p (kernel cycles charged to p). */

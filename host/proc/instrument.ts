@@ -83,7 +83,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { packageRoot } from "../config.js";
 import { PIII_600, type CostTable } from "../costs.js";
-import { CYCLES_EXPORT, LIMIT_EXPORT, meterModule, parseModuleInfo } from "../meter.js";
+import { CYCLES_EXPORT, LIMIT_EXPORT, meterModule, parseModuleInfo, type OpWeights } from "../meter.js";
 
 export const WASI_MODULE = "wasi_snapshot_preview1";
 export const BSD_MODULE = "bsd";
@@ -468,7 +468,7 @@ function instrumentWith(b: Binaryen, input: Uint8Array, costs: CostTable, reserv
   const t1 = performance.now();
   let metered: Uint8Array;
   try {
-    metered = meterModule(reserved.bytes, { copy: costs.copyPerByte, fill: costs.fillPerByte }).bytes;
+    metered = meterModule(reserved.bytes, { copy: costs.copyPerByte, fill: costs.fillPerByte, weights: costs.weights }).bytes;
   } catch (e) {
     throw new InstrumentError(`cannot meter the program: ${(e as Error).message}`);
   }
@@ -678,8 +678,22 @@ export function instrumentProcessSync(bytes: Uint8Array, options: InstrumentOpti
 }
 
 function cacheKey(bytes: Uint8Array, costs: CostTable, reservedPages: number): string {
-  const params = JSON.stringify([costs.copyPerByte, costs.fillPerByte, reservedPages]);
+  // Operator weights by their content's hash; flat, which has none, keeps the key it
+  // always had.
+  const params = JSON.stringify(costs.weights ? [costs.copyPerByte, costs.fillPerByte, reservedPages, weightsKey(costs.weights)] : [costs.copyPerByte, costs.fillPerByte, reservedPages]);
   return sha256(new TextEncoder().encode(`${sha256(bytes)}:${params}:${instrumenterVersion()}`)).slice(0, 32);
+}
+
+const weightKeys = new WeakMap<OpWeights, string>();
+/** A cost model's operator weights as a short hash of their values ("flat" for none). */
+export function weightsKey(w: OpWeights | undefined): string {
+  if (!w) return "flat";
+  let k = weightKeys.get(w);
+  if (!k) {
+    k = sha256(new TextEncoder().encode(JSON.stringify(w, (_k, v: unknown) => (v instanceof Uint16Array ? [...v] : v)))).slice(0, 16);
+    weightKeys.set(w, k);
+  }
+  return k;
 }
 
 /** Instruments a WASI program for the BSD process engine (see the file header). */

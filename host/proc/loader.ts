@@ -4,11 +4,12 @@
 // process from inside a system call, so this runs synchronously: binaryen must have
 // been loaded first (prepareLoader, which buildMachineAsync awaits).
 //
-// Interface: prepareLoader(), loadProgram(image) -> LoadedProgram (throws with the reason)
+// Interface: prepareLoader(), loadProgram(image, costs) -> LoadedProgram (throws with the reason)
 
 import { createHash } from "node:crypto";
 import type { LoadedProgram } from "./engine.js";
-import { instrumentProcessSync, prepareInstrumenter } from "./instrument.js";
+import { instrumentProcessSync, prepareInstrumenter, weightsKey } from "./instrument.js";
+import { PIII_600, type CostTable } from "../costs.js";
 
 const compiled = new Map<string, LoadedProgram>();
 
@@ -16,11 +17,11 @@ export async function prepareLoader(): Promise<void> {
   await prepareInstrumenter();
 }
 
-export function loadProgram(image: Uint8Array): LoadedProgram {
-  const key = createHash("sha256").update(image).digest("hex");
+export function loadProgram(image: Uint8Array, costs: CostTable = PIII_600): LoadedProgram {
+  const key = `${createHash("sha256").update(image).digest("hex")}:${weightsKey(costs.weights)}`;
   let p = compiled.get(key);
   if (!p) {
-    const img = instrumentProcessSync(image);
+    const img = instrumentProcessSync(image, { costs });
     p = {
       module: new WebAssembly.Module(img.bytes as BufferSource),
       functionNames: img.info.functionNames,
