@@ -40,7 +40,7 @@ import {
 } from "node:fs";
 import { basename, join } from "node:path";
 import { buildMachineAsync } from "./machine.js";
-import { defaultBoard } from "./config.js";
+import { defaultBoard, useSystemDisk } from "./config.js";
 import { cliArg, timeIn, parseSeed } from "./units.js";
 import { BsdFs, FsError, FileBackend, OverlayBackend, type FsBackend } from "./fs-image.js";
 import type { BlockBackend } from "../devices/block-backend.js";
@@ -210,10 +210,7 @@ async function execAction(prog: string, args: string[], o: ExecOptions): Promise
   const cfg = defaultBoard();
   cfg.seed = o.seed;
   cfg.costs = costModel(o.costModel);
-  if (o.systemDisk) {
-    if (!existsSync(o.systemDisk)) throw new Error(`--system-disk ${o.systemDisk}: no such image (build one with hitactix fs mkfs, or omit the option)`);
-    cfg.scsi2 = { cpu: 0, disks: [{ image: o.systemDisk }] };
-  }
+  if (o.systemDisk) useSystemDisk(cfg, o.systemDisk);
   if (o.disk && cfg.scsi) {
     for (const d of o.disk) if (!existsSync(d)) throw new Error(`--disk ${d}: no such image (make one with hitactix disk create)`);
     cfg.scsi.disks = o.disk.map((image) => ({ image }));

@@ -19,13 +19,13 @@
 // Exit codes: 0 done, 1 bad input or an error, 3 a guest fault stopped a CPU, 130/143
 // interrupted.
 
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { costModel, COST_MODELS, type CostModelName } from "./costs.js";
 import { Command, Option } from "commander";
 import { openSync, writeSync, closeSync } from "node:fs";
 import { buildMachineAsync } from "./machine.js";
-import { defaultBoard, packageRoot } from "./config.js";
+import { defaultBoard, packageRoot, useSystemDisk } from "./config.js";
 import { cliArg, timeIn, parseSeed, parseProbability, factorIn, parseMediumError, type MediumErrorSpec } from "./units.js";
 import { diskCommand } from "./cli-disk.js";
 import { experimentCommand } from "./cli-experiment.js";
@@ -97,10 +97,7 @@ async function runAction(o: RunOptions): Promise<void> {
   cfg.costs = costModel(o.costModel);
   if (o.pcap && cfg.nic) cfg.nic.pcap = o.pcap;
   if (o.disk && cfg.scsi) cfg.scsi.disks = o.disk.map((image) => ({ image }));
-  if (o.systemDisk) {
-    if (!existsSync(o.systemDisk)) throw new Error(`--system-disk ${o.systemDisk}: no such image (copy build/system.img, or make one with hitactix fs mkfs)`);
-    cfg.scsi2 = { cpu: 0, disks: [{ image: o.systemDisk }] };
-  }
+  if (o.systemDisk) useSystemDisk(cfg, o.systemDisk);
   applyFaults(cfg, o); // checks the ranges against the disks before anything is built
   const signals = catchSignals();
   try {

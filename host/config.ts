@@ -148,3 +148,10 @@ export function defaultBoard(): BoardConfig {
     scsi2: { cpu: 0, disks: [{ image: join(root, "build", "system.img"), volatile: true }] },
   };
 }
+
+/** BSD's system disk from an image file, kept and changed by the run (run and bsd exec
+ *  --system-disk), instead of defaultBoard's copy of build/system.img in memory. */
+export function useSystemDisk(cfg: BoardConfig, image: string): void {
+  if (!existsSync(image)) throw new Error(`--system-disk ${image}: no such image (copy build/system.img, or make one with hitactix fs mkfs)`);
+  cfg.scsi2 = { cpu: 0, disks: [{ image }] };
+}

@@ -56,13 +56,20 @@ export interface LineChart {
   interpolate?: "step-after" | "linear";
 }
 
-export async function lineChartSvg(c: LineChart): Promise<string> {
-  const spec: TopLevelSpec = {
+/** What every chart's spec begins with: schema, title, size (640 x 320 by default), data. */
+function frame(c: { title: string; width?: number; height?: number; data: object[] }) {
+  return {
     $schema: "https://vega.github.io/schema/vega-lite/v5.json",
     title: c.title,
     width: c.width ?? 640,
     height: c.height ?? 320,
     data: { values: c.data },
+  };
+}
+
+export async function lineChartSvg(c: LineChart): Promise<string> {
+  const spec: TopLevelSpec = {
+    ...frame(c),
     mark: c.interpolate === "linear"
       ? { type: "line", interpolate: "linear", point: true, strokeWidth: 1.5 }
       : { type: "line", interpolate: "step-after", strokeWidth: 1.2 },
@@ -94,11 +101,7 @@ export async function rangeChartSvg(c: RangeChart): Promise<string> {
   const x = { field: "x", type: "quantitative" as const, title: c.x.title };
   const color = { field: "series", type: "nominal" as const, title: "", legend: { labelLimit: 400 } };
   const spec: TopLevelSpec = {
-    $schema: "https://vega.github.io/schema/vega-lite/v5.json",
-    title: c.title,
-    width: c.width ?? 640,
-    height: c.height ?? 320,
-    data: { values: c.data },
+    ...frame(c),
     layer: [
       { mark: { type: "line", interpolate: "linear", point: true, strokeWidth: 1.5 },
         encoding: { x, y: { field: "median", type: "quantitative", title: c.y.title }, color } },

@@ -7,17 +7,12 @@ import { join } from "node:path";
 import { createHash } from "node:crypto";
 import { BsdFs, FileBackend, createImageFile } from "../host/fs-image.js";
 import { root } from "./helpers.js";
+import { pattern } from "./bsdfs-helpers.js";
 
 const cli = (args: string[], cwd: string, input?: Buffer) =>
   spawnSync("node", [join(root, "bin/hitactix.js"), "fs", ...args], { cwd, input, encoding: "buffer", maxBuffer: 1 << 26 });
 const text = (b: Buffer) => b.toString("utf8");
 
-function pattern(n: number, seed: number): Buffer {
-  const a = Buffer.alloc(n);
-  let x = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < n; i++) { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; a[i] = x & 0xff; }
-  return a;
-}
 
 describe("hitactix fs", () => {
   it("makes an image, puts, gets, lists, moves, removes and checks files", () => {

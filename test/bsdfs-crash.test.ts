@@ -14,16 +14,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BsdFs, MemBackend, FileBackend, RecordingBackend, OverlayBackend, O_CREAT, O_TRUNC, createImageFile, type FsBackend } from "../host/fs-image.js";
 import { root } from "./helpers.js";
+import { pattern } from "./bsdfs-helpers.js";
 
-function pattern(n: number, seed: number): Uint8Array {
-  const a = new Uint8Array(n);
-  let x = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
-    a[i] = x & 0xff;
-  }
-  return a;
-}
 
 const md5 = (d: Uint8Array) => createHash("md5").update(d).digest("hex");
 

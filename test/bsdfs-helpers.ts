@@ -1,5 +1,5 @@
 // Shared by the BSDFS suites: a fresh file system in memory, fsck must be clean, the
-// errno of a call that fails.
+// errno of a call that fails, seeded file contents.
 import { expect } from "vitest";
 import { BsdFs, MemBackend, FsError, type FsBackend } from "../host/fs-image.js";
 
@@ -28,4 +28,15 @@ export function errno(f: () => unknown): number {
     throw e;
   }
   return 0;
+}
+
+/** n bytes of a seeded xorshift32 stream: file contents every run writes alike. */
+export function pattern(n: number, seed: number): Uint8Array {
+  const a = new Uint8Array(n);
+  let x = (seed * 2654435761) >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    a[i] = x & 0xff;
+  }
+  return a;
 }

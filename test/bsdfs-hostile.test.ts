@@ -15,13 +15,8 @@ import {
   DE_INUM, DIRENT_SIZE,
 } from "../common/bsdfs.js";
 import { root } from "./helpers.js";
+import { pattern } from "./bsdfs-helpers.js";
 
-function pattern(n: number, seed: number): Uint8Array {
-  const a = new Uint8Array(n);
-  let x = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < n; i++) { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; a[i] = x & 0xff; }
-  return a;
-}
 
 function fnv(d: Uint8Array, words: number, h = FNV_OFFSET >>> 0): number {
   const dv = new DataView(d.buffer, d.byteOffset);

@@ -5,18 +5,9 @@
 // each step.
 import { describe, it, expect } from "vitest";
 import { BsdFs, MemBackend, RecordingBackend, FsError, O_CREAT, O_EXCL, type FsBackend } from "../host/fs-image.js";
-import { fresh, clean, errno, MiB } from "./bsdfs-helpers.js";
+import { fresh, clean, errno, MiB, pattern } from "./bsdfs-helpers.js";
 
 
-function pattern(n: number, seed: number): Uint8Array {
-  const a = new Uint8Array(n);
-  let x = (seed * 2654435761) >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
-    a[i] = x & 0xff;
-  }
-  return a;
-}
 
 const ENOENT = 44, EEXIST = 20, ENOTDIR = 54, EISDIR = 31, ENOSPC = 51, ENOTEMPTY = 55, EINVAL = 28, ENAMETOOLONG = 37;
 

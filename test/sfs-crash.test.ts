@@ -13,20 +13,8 @@ import { describe, it, expect } from "vitest";
 import { formatVolume, openVolume, openOrFormat, importFile, readFile, findFile, bytesSource, SfsError, type SfsDisk, type SfsVolume } from "../host/sfs.js";
 import { SFS_MIN_SECTORS } from "../common/sfs.js";
 import { Rng } from "../host/rng.js";
+import { RamDisk } from "./sfs-helpers.js";
 
-class RamDisk implements SfsDisk {
-  data: Uint8Array;
-  constructor(readonly sectors: number) {
-    this.data = new Uint8Array(sectors * 512);
-  }
-  read(lba: number, count: number, dst: Uint8Array, off: number): void {
-    dst.set(this.data.subarray(lba * 512, (lba + count) * 512), off);
-  }
-  write(lba: number, count: number, src: Uint8Array, off: number): void {
-    this.data.set(src.subarray(off, off + count * 512), lba * 512);
-  }
-  flush(): void {}
-}
 
 class PowerLoss extends Error {}
 

@@ -1,24 +1,11 @@
 // The stream file system format (host side): format, import, list, read back, and
 // refusal of corrupt or foreign images with clear messages.
 import { describe, it, expect } from "vitest";
-import { formatVolume, openVolume, importFile, readFile, findFile, bytesSource, chunkBytes, fnvWords, SfsError, type SfsDisk } from "../host/sfs.js";
+import { formatVolume, openVolume, importFile, readFile, findFile, bytesSource, chunkBytes, fnvWords, SfsError } from "../host/sfs.js";
 import { SFS_DATA_START } from "../common/sfs.js";
 import { Rng } from "../host/rng.js";
+import { RamDisk } from "./sfs-helpers.js";
 
-/** A small in-memory disk (tests only; the real backends are in devices/). */
-class RamDisk implements SfsDisk {
-  readonly data: Uint8Array;
-  constructor(readonly sectors: number) {
-    this.data = new Uint8Array(sectors * 512);
-  }
-  read(lba: number, count: number, dst: Uint8Array, off: number): void {
-    dst.set(this.data.subarray(lba * 512, (lba + count) * 512), off);
-  }
-  write(lba: number, count: number, src: Uint8Array, off: number): void {
-    this.data.set(src.subarray(off, off + count * 512), lba * 512);
-  }
-  flush(): void {}
-}
 
 const content = (n: number, seed: number): Uint8Array => {
   const r = new Rng(seed);
