@@ -27,7 +27,7 @@ import { cpuId, bootArg } from "../guest-lib/cpu";
 import { mmioWrite32 } from "../guest-lib/hw";
 import { cputs, cputu, kprint, cputc } from "../guest-lib/console";
 import { DEFAULT_HZ } from "./kern/param";
-import { procInit, procMemoryInit, procByPid, procFault, procs } from "./kern/proc";
+import { procInit, procMemoryInit, procByPid, procFault, procs, setPanicPowerOff } from "./kern/proc";
 import { curproc as cp, setKernelJob, schedInit } from "./kern/sched";
 import { clockInit, clockIntr, onTick } from "./kern/clock";
 import { fileInit, fileAlloc, files, F_INODE, F_DEV } from "./kern/file";
@@ -68,6 +68,7 @@ export function boot(): void {
   ttyInit();
   htxInit();
   setPoweroff(powerOff);
+  setPanicPowerOff(powerOff);
   clockInit(hz, (<u64>bootArg(me, BOOT_EPOCH_HI) << 32) | <u64>bootArg(me, BOOT_EPOCH_LO));
   onTick(vfsTick);
   sdInit(SCSI2_BASE, sdReady);

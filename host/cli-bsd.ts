@@ -233,7 +233,7 @@ async function execAction(prog: string, args: string[], o: ExecOptions): Promise
     ttyOutput: (stream, bytes) => { (stream === 0 ? process.stdout : process.stderr).write(bytes); out.push([stream, bytes]); },
     // The kernel's reports on processes (a fault, a refused program) always show.
     onConsole: (l) => {
-      if (o.verbose || (l.cpu === 0 && /^bsd: (pid \d+ |spawn )/.test(l.text))) process.stderr.write(`[${(l.timeNs / 1e9).toFixed(6)}] cpu${l.cpu} ${l.text}\n`);
+      if (o.verbose || (l.cpu === 0 && /^bsd: (pid \d+ |spawn |panic)/.test(l.text))) process.stderr.write(`[${(l.timeNs / 1e9).toFixed(6)}] cpu${l.cpu} ${l.text}\n`);
     },
     onLog: o.verbose ? (kind, msg) => process.stderr.write(`${kind}: ${msg}\n`) : undefined,
   });
@@ -290,7 +290,9 @@ async function execAction(prog: string, args: string[], o: ExecOptions): Promise
     };
     if (o.json) process.stderr.write(`${JSON.stringify(report)}\n`);
     else {
-      const how = status === undefined ? `still running at ${(s.simTimeNs / 1e9).toFixed(6)} s virtual (--until)` : `exited with status ${status} at ${(report.simTimeNs / 1e9).toFixed(6)} s virtual`;
+      const at = `at ${(report.simTimeNs / 1e9).toFixed(6)} s virtual`;
+      const how = status === undefined ? `still running at ${(s.simTimeNs / 1e9).toFixed(6)} s virtual (--until)`
+        : rec === undefined ? `did not start: the board powered off with status ${status} ${at}` : `exited with status ${status} ${at}`;
       process.stderr.write(`bsd exec: ${path} ${how}; ${report.userCycles} cycles in the process, ${report.kernelCycles} in the kernel on its behalf, ${report.syscalls} system calls\n`);
       if (fault) process.stderr.write(`bsd exec: cpu${fault.cpu} STOPPED: ${fault.kind} in ${fault.function}: ${fault.message}\n`);
     }

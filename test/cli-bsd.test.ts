@@ -52,6 +52,15 @@ describe("hitactix bsd exec", () => {
     expect(missing.stderr.toString()).toContain("/bin/no-such-program: no such file on the system disk or on the host");
   });
 
+  it("arguments and environment outside ASCII reach the program byte for byte; init takes no signals", () => {
+    const long = "é".repeat(49) + " 映画";
+    const r = spawnSync("node", [bin, "bsd", "exec", "--until", "10s", "--env", "NAME=ü映 x", "--", "/bin/sh", "-c", `echo ${long}; echo $NAME; kill -9 1; echo after $?`], { input: "" });
+    // (browser_wasi_shim sized argv in UTF-16 units: init's buffer overran and it died)
+    expect(r.stdout.toString()).toBe(`${long}\nü映 x\nafter 1\n`);
+    expect(r.stderr.toString()).toContain("sh: kill 1: operation not permitted");
+    expect(r.status).toBe(0);
+  });
+
   it("a system disk that does not mount is refused with the reason, and left as it was", () => {
     const dir = mkdtempSync(join(tmpdir(), "bsd-exec-sysdisk-"));
     const good = readFileSync(join(root, "build", "system.img"));

@@ -2,7 +2,7 @@
 // the summary, and SIGINT/SIGTERM leaving a valid pcap and a complete trace.
 import { describe, it, expect } from "vitest";
 import { spawn, spawnSync } from "node:child_process";
-import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { root } from "./helpers.js";
@@ -97,6 +97,14 @@ describe("run --system-disk", () => {
     expect(busy.status).toBe(1);
     expect(busy.stderr).toContain(`is in use by pid ${process.pid}`);
     expect(Buffer.compare(readFileSync(img), before)).toBe(0);
+    // An init that ends (here /bin/sleep without arguments) is a panic: the board stops
+    // at once, with the reason on the console (before, it idled to --until).
+    rmSync(`${img}.lock`); // the live holder is gone
+    spawnSync("node", [bin, "fs", "get", img, "/bin/sleep", join(dir, "sleep.wasm")]);
+    expect(spawnSync("node", [bin, "fs", "put", img, join(dir, "sleep.wasm"), "/bin/init"]).status).toBe(0);
+    const panic = spawnSync("node", [bin, "run", "--system-disk", img, "--until", "1h", "--json"], { encoding: "utf8" });
+    expect(panic.stdout).toMatch(/cpu0 bsd: panic: init died \(status 2\)\n.*cpu0 bsd: power off, status 125\n/);
+    expect(JSON.parse(panic.stdout.trim().split("\n").at(-1)!).simTimeNs).toBeLessThan(1e9);
     const missing = spawnSync("node", [bin, "run", "--system-disk", join(dir, "nope.img")], { encoding: "utf8" });
     expect(missing.status).not.toBe(0);
     expect(missing.stderr).toContain("--system-disk");

@@ -17,7 +17,7 @@
 //   memGrow(p, pages)              account memory growth (SYS_MEMGROW)
 
 import { NPROC, NOFILE, ARG_MAX, PROC_PAGES_MAX } from "./param";
-import { E_CHILD, E_SRCH, E_NOMEM, E_INVAL, WNOHANG, SYS_BLOCK, SIGKILL } from "../../common/bsd-abi";
+import { E_CHILD, E_SRCH, E_NOMEM, E_INVAL, E_PERM, WNOHANG, SYS_BLOCK, SIGKILL } from "../../common/bsd-abi";
 import { fileClose } from "./file";
 import { sleep, wakeup, setRunnable, dequeue, unsleep, curSlot, resched, setCurproc } from "./sched";
 import { callCancel } from "./clock";
@@ -178,6 +178,7 @@ export function procExit(p: Proc, status: i32, signal: i32): void {
   p.chan = 0;
   p.status = status & 0xff;
   p.signal = signal;
+  if (p.pid == 1) { initDied(p); return; }
   // Orphans go to init (pid 1), which reaps them.
   let reparented = false;
   for (let i: i32 = 1; i < NPROC; i++) {
@@ -188,6 +189,21 @@ export function procExit(p: Proc, status: i32, signal: i32): void {
   wakeup(waitChan(p.ppid));
   if (p.ppid == 0 || procByPid(p.ppid) == null) procReap(p); // nobody will wait for it
   resched();
+}
+
+/** Init never ends (it powers the board off instead): if it does, nobody reaps orphans
+ *  and nothing is left to run. As BSD's "panic: init died", the kernel says so and
+ *  stops the board, with status INIT_DIED_STATUS (no file system sync: a panic). */
+export const INIT_DIED_STATUS: u32 = 125;
+let panicHook: (status: u32) => void = (s: u32): void => {};
+export function setPanicPowerOff(fn: (status: u32) => void): void { panicHook = fn; }
+
+function initDied(p: Proc): void {
+  cputs("bsd: panic: init died (");
+  if (p.signal != 0) { cputs("signal "); cputu(p.signal); } else { cputs("status "); cputu(p.status); }
+  kprint(")");
+  resched();
+  panicHook(INIT_DIED_STATUS);
 }
 
 function procReap(p: Proc): void {
@@ -227,6 +243,7 @@ export function procKill(pid: i32, sig: i32): i64 {
   let p = procByPid(pid);
   if (p == null || p.state == P_ZOMBIE) return -E_SRCH;
   if (sig == 0) return 0;
+  if (pid == 1) return -E_PERM; // init takes no signals (as in BSD: its death is a panic)
   cputs("bsd: pid "); cputu(p.pid); cputs(" killed by signal "); cputu(sig); kprint("");
   procExit(p, 128 + sig, sig);
   return 0;

@@ -284,19 +284,10 @@ export function makeWasiImports(engine: ProcessEngine, p: Proc): ProcImports {
   const wrap = <A extends unknown[]>(impl: (...args: A) => number) => engine.wrap(p, impl);
 
   /** Strings the kernel holds for the process (argv or environ), as the shim wants them. */
-  const strings = (nr: number): string[] => {
+  /** argv or environ from the kernel: count, and the NUL-terminated strings back to back. */
+  const strings = (nr: number): { count: number; bytes: Uint8Array } => {
     const r = sys(nr);
-    const count = Math.floor(r / 2 ** 32);
-    const bytes = fromKernel(r % 2 ** 32);
-    const out: string[] = [];
-    let s = 0;
-    for (let i = 0; i < bytes.length && out.length < count; i++) {
-      if (bytes[i] === 0) {
-        out.push(new TextDecoder().decode(bytes.subarray(s, i)));
-        s = i + 1;
-      }
-    }
-    return out;
+    return { count: Math.floor(r / 2 ** 32), bytes: fromKernel(r % 2 ** 32) };
   };
 
   const preview1: Record<string, unknown> = {};
@@ -305,11 +296,25 @@ export function makeWasiImports(engine: ProcessEngine, p: Proc): ProcImports {
 
   // argv and environ are the kernel's (spawn gave them): fetched on each call, then
   // laid out by the shim.
-  const fromStrings = (name: string, nr: number, field: "args" | "env") =>
-    wrap((p0: number, p1: number) => {
-      shim[field] = strings(nr);
-      return (w[name] as (a: number, b: number) => number)(p0, p1);
-    });
+  // Served here rather than by browser_wasi_shim: its args_sizes_get counts UTF-16 code
+  // units, not bytes, so a non-ASCII argument overran the program's buffer; and the
+  // bytes go through as the kernel has them (no decoding and re-encoding).
+  const sizesGet = (nr: number) => wrap((countPtr: number, sizePtr: number) => {
+    const { count, bytes } = strings(nr);
+    dv().setUint32(countPtr, count, true);
+    dv().setUint32(sizePtr, bytes.length, true);
+    return 0;
+  });
+  const stringsGet = (nr: number) => wrap((ptrs: number, buf: number) => {
+    const { count, bytes } = strings(nr);
+    u8().set(bytes, buf);
+    const view = dv();
+    for (let i = 0, s = 0; i < count; i++) {
+      view.setUint32(ptrs + 4 * i, buf + s, true);
+      s = bytes.indexOf(0, s) + 1;
+    }
+    return 0;
+  });
   const clock = (res: 0 | 1) => (id: number, out: number) => {
     const r = engine.sys64(p, SYS_CLOCK, id, res);
     if (r < 0n) return Number(-r);
@@ -319,10 +324,10 @@ export function makeWasiImports(engine: ProcessEngine, p: Proc): ProcImports {
   const clockTime = clock(0);
 
   Object.assign(preview1, {
-    args_sizes_get: fromStrings("args_sizes_get", SYS_ARGS, "args"),
-    args_get: fromStrings("args_get", SYS_ARGS, "args"),
-    environ_sizes_get: fromStrings("environ_sizes_get", SYS_ENVIRON, "env"),
-    environ_get: fromStrings("environ_get", SYS_ENVIRON, "env"),
+    args_sizes_get: sizesGet(SYS_ARGS),
+    args_get: stringsGet(SYS_ARGS),
+    environ_sizes_get: sizesGet(SYS_ENVIRON),
+    environ_get: stringsGet(SYS_ENVIRON),
     clock_time_get: wrap((id: number, _precision: bigint, out: number) => clockTime(id, out)),
     clock_res_get: wrap(clock(1)),
     poll_oneoff: wrap((inPtr: number, outPtr: number, n: number, neventsPtr: number) => {
