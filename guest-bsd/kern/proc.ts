@@ -194,7 +194,7 @@ export function procExit(p: Proc, status: i32, signal: i32): void {
 /** Init never ends (it powers the board off instead): if it does, nobody reaps orphans
  *  and nothing is left to run. As BSD's "panic: init died", the kernel says so and
  *  stops the board, with status INIT_DIED_STATUS (no file system sync: a panic). */
-export const INIT_DIED_STATUS: u32 = 125;
+const INIT_DIED_STATUS: u32 = 125;
 let panicHook: (status: u32) => void = (s: u32): void => {};
 export function setPanicPowerOff(fn: (status: u32) => void): void { panicHook = fn; }
 

@@ -56,8 +56,8 @@ export interface LoadedProgram {
   reservedPages: number;
 }
 
-/** Turns a program image into a LoadedProgram, or throws an Error whose message says why not. */
-/** Makes a process image runnable, metered under the CPU's cost model (host/costs.ts). */
+/** Turns a program image into a LoadedProgram metered under the CPU's cost model
+ *  (host/costs.ts), or throws an Error whose message says why not. */
 export type ProgramLoader = (image: Uint8Array, costs: CostTable) => LoadedProgram;
 
 /** The call was refused with SYS_BLOCK: unwind; re-issue it when the process runs again.
